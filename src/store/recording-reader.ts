@@ -1,0 +1,241 @@
+import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { InputError, messageOf } from '../model/errors.js';
+import type { Exchange } from '../model/exchange.js';
+import type { Cohort, Session, SessionInfo } from '../model/session.js';
+import { FINISHED_KEY, parseMetaRows, type RecordingMeta } from './recording-meta.js';
+import { rowToExchange, type ExchangeRow } from './exchange-row.js';
+import { FULL_COLUMNS, LIST_COLUMNS, RECORDING_APPLICATION_ID, RECORDING_SCHEMA_VERSION } from './schema.js';
+import { summarizeRecording, type RecordingSummary } from './recording-summary.js';
+
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** Options of the streaming reads. */
+export interface ReadOptions {
+  /** Include request and response bodies (default false: listing queries skip the blobs; bodies read as null). */
+  withBodies?: boolean;
+}
+
+/** Totals of a recording. */
+export interface RecordingCounts {
+  exchanges: number;
+  sessions: number;
+  /** Start of the first exchange, µs since the recording start (0 when empty). */
+  firstOffsetUs: number;
+  /** End (start + duration) of the latest-ending exchange, µs (0 when empty). */
+  lastOffsetUs: number;
+}
+
+/**
+ * Reads a finished recording. Streaming reads (`sessions()`, `exchanges()`,
+ * `sessionInfos()`) each run on their own read-only connection, so several
+ * can be open at once and other calls work while one is being iterated; a
+ * million-exchange recording never sits in memory whole. Stop an iteration
+ * early with `break` (or `return()`) to release its connection, or call
+ * `close()`, which releases them all.
+ */
+export class RecordingReader {
+  /** Path of the recording file. */
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly metaValue: RecordingMeta;
+  private readonly streams = new Set<Database.Database>();
+
+  private constructor(path: string, db: Database.Database, meta: RecordingMeta) {
+    this.path = path;
+    this.db = db;
+    this.metaValue = meta;
+  }
+
+  /**
+   * Opens and validates a recording. Throws {@link InputError} (exit 2), one
+   * line naming the file and the problem, for: a missing file, a `.partial`
+   * leftover, a file that is not SQLite, SQLite that is not a flashback
+   * recording, a newer schema version, a corrupt file.
+   */
+  static open(path: string): RecordingReader {
+    const fail = (problem: string, hint?: string, cause?: unknown): InputError =>
+      new InputError(`Failed to open recording ${path}: ${problem}`, { hint, cause });
+    if (path.endsWith('.partial')) {
+      throw fail('it is an unfinished recording (.partial)', 'the recorder stopped before closing it; record again');
+    }
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (st.isDirectory()) throw fail('it is a directory');
+      size = st.size;
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && existsSync(`${path}.partial`)) {
+        throw fail(`file not found, but ${path}.partial is there: that recording was never finished`);
+      }
+      throw fail(code === 'ENOENT' ? 'file not found' : messageOf(e), undefined, e);
+    }
+    if (size === 0) throw fail('the file is empty, not a flashback recording');
+    if (readHeader(path) !== SQLITE_MAGIC) throw fail('not a SQLite database, so not a flashback recording');
+    let db: Database.Database;
+    try {
+      db = openReadOnly(path);
+    } catch (e) {
+      throw fail(`the file is corrupt (${messageOf(e)})`, undefined, e);
+    }
+    try {
+      return new RecordingReader(path, db, validate(db, fail));
+    } catch (e) {
+      db.close();
+      if (e instanceof InputError) throw e;
+      throw fail(`the file is corrupt (${messageOf(e)})`, undefined, e);
+    }
+  }
+
+  /** What the recording says about itself. */
+  meta(): RecordingMeta {
+    return { ...this.metaValue, ...(this.metaValue.notes ? { notes: { ...this.metaValue.notes } } : {}) };
+  }
+
+  /** Exchange and session totals and the time span. */
+  counts(): RecordingCounts {
+    const row = this.db
+      .prepare(
+        'SELECT count(*) AS sessions, coalesce(sum(exchange_count), 0) AS exchanges, ' +
+          'coalesce(min(start_us), 0) AS first, coalesce(max(end_us), 0) AS last FROM sessions',
+      )
+      .get() as { sessions: number; exchanges: number; first: number; last: number };
+    return { exchanges: row.exchanges, sessions: row.sessions, firstOffsetUs: row.first, lastOffsetUs: row.last };
+  }
+
+  /**
+   * Sessions in start order (ties by key), each with its exchanges ordered by
+   * `startOffsetUs`, then `seq`. Streams: one session in memory at a time.
+   */
+  *sessions(options: ReadOptions = {}): IterableIterator<Session> {
+    const withBodies = options.withBodies === true;
+    const sql =
+      `SELECT s.key AS s_key, s.cohort AS s_cohort, s.start_us AS s_start, s.end_us AS s_end, ` +
+      `${withBodies ? FULL_COLUMNS : LIST_COLUMNS} FROM sessions s JOIN exchanges e ON e.session_key = s.key ` +
+      'ORDER BY s.start_us, s.key, e.start_us, e.seq';
+    let current: Session | null = null;
+    for (const row of this.stream<ExchangeRow & { s_key: string; s_cohort: string; s_start: number; s_end: number }>(sql)) {
+      if (!current || current.key !== row.s_key) {
+        if (current) yield current;
+        current = {
+          key: row.s_key,
+          cohort: JSON.parse(row.s_cohort) as Cohort,
+          startOffsetUs: row.s_start,
+          endOffsetUs: row.s_end,
+          exchanges: [],
+        };
+      }
+      current.exchanges.push(rowToExchange(row));
+    }
+    if (current) yield current;
+  }
+
+  /** Every exchange in start order (ties by insertion). */
+  *exchanges(options: ReadOptions = {}): IterableIterator<Exchange> {
+    const cols = options.withBodies === true ? FULL_COLUMNS : LIST_COLUMNS;
+    for (const row of this.stream<ExchangeRow>(`SELECT ${cols} FROM exchanges e ORDER BY e.start_us, e.id`)) {
+      yield rowToExchange(row);
+    }
+  }
+
+  /** Session summaries (no exchanges) in start order, ties by key. */
+  *sessionInfos(): IterableIterator<SessionInfo> {
+    const sql = 'SELECT key, cohort, start_us, end_us, exchange_count FROM sessions ORDER BY start_us, key';
+    for (const row of this.stream<{ key: string; cohort: string; start_us: number; end_us: number; exchange_count: number }>(sql)) {
+      yield {
+        key: row.key,
+        cohort: JSON.parse(row.cohort) as Cohort,
+        startOffsetUs: row.start_us,
+        endOffsetUs: row.end_us,
+        exchangeCount: row.exchange_count,
+      };
+    }
+  }
+
+  /** What `flashback inspect` shows: per-route, per-cohort, bytes, failures (no bodies read). */
+  summary(): RecordingSummary {
+    return summarizeRecording(this.db, this.path, this.metaValue);
+  }
+
+  /** sha256 (hex) of the file's bytes, read in 1 MiB chunks. */
+  digest(): string {
+    const hash = createHash('sha256');
+    const fd = openSync(this.path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        hash.update(buf.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return hash.digest('hex');
+  }
+
+  /** Closes the reader and every stream still open. */
+  close(): void {
+    for (const s of this.streams) s.close();
+    this.streams.clear();
+    if (this.db.open) this.db.close();
+  }
+
+  /** Runs `sql` on a connection of its own, closing it when the iteration ends. */
+  private *stream<T>(sql: string): Generator<T> {
+    const conn = openReadOnly(this.path);
+    this.streams.add(conn);
+    try {
+      for (const row of conn.prepare(sql).iterate()) yield row as T;
+    } finally {
+      this.streams.delete(conn);
+      if (conn.open) conn.close();
+    }
+  }
+}
+
+function openReadOnly(path: string): Database.Database {
+  return new Database(path, { readonly: true, fileMustExist: true });
+}
+
+function readHeader(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    const n = readSync(fd, buf, 0, 16, 0);
+    return buf.subarray(0, n).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Checks the file is a flashback recording this version can read; returns its meta. */
+function validate(db: Database.Database, fail: (problem: string, hint?: string) => InputError): RecordingMeta {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = new Set(
+    (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name),
+  );
+  if (appId !== RECORDING_APPLICATION_ID || !tables.has('meta')) {
+    throw fail('a SQLite database, but not a flashback recording');
+  }
+  if (version > RECORDING_SCHEMA_VERSION) {
+    throw fail(
+      `written by a newer flashback (schema version ${version}; this version reads up to ${RECORDING_SCHEMA_VERSION})`,
+      'upgrade flashback to read it',
+    );
+  }
+  if (version < 1 || !tables.has('exchanges') || !tables.has('sessions')) {
+    throw fail(`a flashback file with an unknown layout (schema version ${version})`);
+  }
+  const rows = db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>;
+  if (rows.some((r) => r.key === FINISHED_KEY && r.value !== 'true')) {
+    throw fail('it is an unfinished recording (the writer never closed it)', 'record again');
+  }
+  const meta = parseMetaRows(rows);
+  if (typeof meta === 'string') throw fail(meta);
+  return meta;
+}

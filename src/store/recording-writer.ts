@@ -1,0 +1,317 @@
+import { existsSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { InputError, RunError, messageOf } from '../model/errors.js';
+import type { Exchange } from '../model/exchange.js';
+import type { Cohort } from '../model/session.js';
+import { FINISHED_KEY, metaRows, newRecordingMeta, type RecordingMetaInput } from './recording-meta.js';
+import {
+  CREATE_INDEXES_SQL,
+  CREATE_TABLES_SQL,
+  RECORDING_APPLICATION_ID,
+  RECORDING_PAGE_SIZE,
+  RECORDING_SCHEMA_VERSION,
+  RESEQUENCE_SQL,
+} from './schema.js';
+import { BodyBatch } from './body-batch.js';
+import type { FromWorker, ToWorker, WriterWorkerData } from './writer-protocol.js';
+import { WRITER_WORKER_SOURCE } from './writer-worker.js';
+
+/** Anything that can redact an exchange before it is stored (`Redactor` from `redact.ts` is one). */
+export interface ExchangeRedactor {
+  redactExchange(ex: Exchange): Exchange;
+}
+
+/** Options of {@link RecordingWriter.create}. */
+export interface RecordingWriterOptions {
+  /** Applied to every exchange in `add()`, before anything reaches the file. */
+  redactor?: ExchangeRedactor | null;
+  /** Rows per transaction at most (default 1000). */
+  batchSize?: number;
+  /** A transaction is committed at most this many ms after its first row arrived (default 100). */
+  flushMs?: number;
+  /** Replace an existing recording at `path` (on `close()`; until then the old one stays). Default false. */
+  overwrite?: boolean;
+}
+
+/** Rows handed to the worker per message at most, and how long a row may wait on the main thread. */
+const POST_ROWS = 256;
+const POST_BYTES = 4 * 1024 * 1024;
+const POST_MS = 5;
+
+/** The sidecar files SQLite may leave beside a database. */
+function dropFileAndSidecars(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) rmSync(f, { force: true });
+}
+
+function createFailure(path: string, e: unknown): InputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  let cause: string;
+  if (code === 'ENOENT') cause = `directory ${dirname(path)} does not exist`;
+  else if (code === 'EACCES' || code === 'EPERM') cause = `${code} permission denied`;
+  else if (code === 'EISDIR') cause = 'it is a directory';
+  else if (code) cause = `${code} ${messageOf(e).replace(/^[A-Z]+: /, '')}`;
+  else cause = messageOf(e);
+  return new InputError(`Failed to create recording ${path}: ${cause}`, { cause: e });
+}
+
+/**
+ * Writes a recording. Rows are queued on the main thread and posted to a
+ * worker thread in small batches (bodies packed into one transferred buffer),
+ * where they are committed in transactions of at most `batchSize` rows or
+ * `flushMs` ms. Nothing here blocks the caller's event loop for long: SQLite
+ * commits and WAL checkpoints happen on the worker.
+ *
+ * The file is written as `<path>.partial` and renamed to `path` by `close()`,
+ * so a crash never leaves a half-written file that looks like a recording.
+ */
+export class RecordingWriter {
+  /** Final path of the recording. */
+  readonly path: string;
+  /** The file being written until `close()`. */
+  readonly partialPath: string;
+  private readonly worker: Worker;
+  private readonly redactor: ExchangeRedactor | null;
+  private batch = new BodyBatch();
+  private postTimer: ReturnType<typeof setTimeout> | null = null;
+  private added = 0;
+  private writtenCount = 0;
+  private nextId = 1;
+  private readonly waiters = new Map<number, { resolve: (msg: FromWorker) => void; reject: (e: Error) => void }>();
+  private failure: RunError | null = null;
+  private state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
+  private notes: Record<string, string> = {};
+
+  private constructor(path: string, partialPath: string, worker: Worker, redactor: ExchangeRedactor | null) {
+    this.path = path;
+    this.partialPath = partialPath;
+    this.worker = worker;
+    this.redactor = redactor;
+    worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    worker.on('error', (e) => this.fail(`worker failed: ${messageOf(e)}`));
+    worker.on('exit', () => {
+      if (this.state === 'open') this.fail('worker exited unexpectedly');
+    });
+  }
+
+  /**
+   * Creates `<path>.partial` with the schema and meta and starts the writer
+   * thread. Throws {@link InputError} (one line naming the file) when the path
+   * is unwritable, or when a recording already exists there and `overwrite`
+   * is not set. A stale `.partial` from an earlier crash is replaced.
+   */
+  static async create(path: string, meta: RecordingMetaInput, options: RecordingWriterOptions = {}): Promise<RecordingWriter> {
+    if (existsSync(path)) {
+      if (statSync(path).isDirectory()) throw new InputError(`Failed to create recording ${path}: it is a directory`);
+      if (!options.overwrite) {
+        throw new InputError(`Failed to create recording ${path}: the file already exists`, {
+          hint: 'choose another file name, or remove the old recording first',
+        });
+      }
+    }
+    const partialPath = `${path}.partial`;
+    try {
+      dropFileAndSidecars(partialPath);
+      closeSync(openSync(partialPath, 'w', 0o644));
+    } catch (e) {
+      throw createFailure(path, e);
+    }
+    try {
+      initialiseFile(partialPath, meta);
+    } catch (e) {
+      dropFileAndSidecars(partialPath);
+      throw createFailure(path, e);
+    }
+    const workerData: WriterWorkerData = {
+      path: partialPath,
+      sqlitePath: createRequire(import.meta.url).resolve('better-sqlite3'),
+      batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
+      flushMs: Math.max(1, options.flushMs ?? 100),
+      createIndexesSql: CREATE_INDEXES_SQL,
+      resequenceSql: RESEQUENCE_SQL,
+    };
+    const worker = new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onMessage = (msg: FromWorker): void => {
+          worker.off('message', onMessage);
+          worker.off('error', reject);
+          if (msg.t === 'ready') resolve();
+          else reject(new Error(msg.t === 'error' ? msg.message : `unexpected ${msg.t}`));
+        };
+        worker.on('message', onMessage);
+        worker.once('error', reject);
+      });
+    } catch (e) {
+      await worker.terminate();
+      dropFileAndSidecars(partialPath);
+      throw createFailure(path, e);
+    }
+    worker.unref();
+    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null);
+  }
+
+  /** Exchanges added but not yet committed to the file. */
+  get queued(): number {
+    return this.added - this.writtenCount;
+  }
+
+  /** Exchanges committed to the file so far. */
+  get written(): number {
+    return this.writtenCount;
+  }
+
+  /**
+   * Queues one exchange; returns at once (no I/O). `exchange.seq` is ignored:
+   * the writer numbers each session's exchanges itself. The session's cohort
+   * is the first one given, later differing attributes overwriting. The
+   * redactor, if any, runs here, before anything leaves this thread.
+   * Throws {@link RunError} after the writer failed, and after close/abort.
+   */
+  add(exchange: Exchange, cohort: Cohort): void {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'open') throw new RunError(`Failed to add to recording ${this.path}: the writer is ${this.state}`);
+    const ex = this.redactor ? this.redactor.redactExchange(exchange) : exchange;
+    this.batch.add(ex, cohort);
+    this.added++;
+    if (this.batch.rows.length >= POST_ROWS || this.batch.bytes >= POST_BYTES) this.post();
+    else if (!this.postTimer) this.postTimer = setTimeout(() => this.post(), POST_MS);
+  }
+
+  /** Adds notes to the recording's meta (written by `close()`), e.g. an importer's skipped counts. */
+  setNotes(notes: Record<string, string>): void {
+    Object.assign(this.notes, notes);
+  }
+
+  /** Resolves once every exchange added before the call is committed to the file. */
+  async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'open') return;
+    this.post();
+    await this.request({ t: 'flush', id: this.nextId++ });
+  }
+
+  /**
+   * Commits everything added, builds the indexes, writes the sessions'
+   * final order, checkpoints, and renames `<path>.partial` to `path`.
+   * On failure the partial file is removed and a {@link RunError} thrown.
+   */
+  async close(): Promise<{ exchanges: number; sessions: number }> {
+    if (this.failure) {
+      await this.abort();
+      throw this.failure;
+    }
+    if (this.state !== 'open') throw new RunError(`Failed to close recording ${this.path}: the writer is ${this.state}`);
+    this.post();
+    this.state = 'closing';
+    let msg: FromWorker;
+    try {
+      msg = await this.request({ t: 'close', id: this.nextId++, notes: this.notes });
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+    await waitForExit(this.worker);
+    try {
+      renameSync(this.partialPath, this.path);
+      for (const f of [`${this.partialPath}-wal`, `${this.partialPath}-shm`]) rmSync(f, { force: true });
+    } catch (e) {
+      this.state = 'aborted';
+      dropFileAndSidecars(this.partialPath);
+      throw new RunError(`Failed to finish recording ${this.path}: ${messageOf(e)}`, { cause: e });
+    }
+    this.state = 'closed';
+    if (msg.t !== 'closed') throw new RunError(`Failed to close recording ${this.path}: unexpected ${msg.t}`);
+    return { exchanges: msg.exchanges, sessions: msg.sessions };
+  }
+
+  /** Stops the writer and deletes the partial file: nothing half-written is left behind. Safe to call twice. */
+  async abort(): Promise<void> {
+    if (this.state === 'aborted' || this.state === 'closed') return;
+    this.state = 'aborted';
+    if (this.postTimer) clearTimeout(this.postTimer);
+    this.batch = new BodyBatch();
+    try {
+      await Promise.race([
+        this.request({ t: 'abort', id: this.nextId++ }).then(() => waitForExit(this.worker)),
+        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+      ]);
+    } catch {
+      // The worker is being discarded either way.
+    }
+    await this.worker.terminate();
+    dropFileAndSidecars(this.partialPath);
+  }
+
+  private post(): void {
+    if (this.postTimer) {
+      clearTimeout(this.postTimer);
+      this.postTimer = null;
+    }
+    if (this.batch.rows.length === 0) return;
+    const { rows, bodies } = this.batch.seal();
+    this.batch = new BodyBatch();
+    const msg: ToWorker = { t: 'rows', rows, bodies };
+    this.worker.postMessage(msg, [bodies]);
+  }
+
+  private request(msg: ToWorker & { id: number }): Promise<FromWorker> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiters.set(msg.id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage(msg);
+    });
+  }
+
+  private onMessage(msg: FromWorker): void {
+    if (msg.t === 'written') {
+      this.writtenCount = msg.written;
+    } else if (msg.t === 'error') {
+      this.fail(msg.message);
+    } else if (msg.t === 'flushed' || msg.t === 'closed' || msg.t === 'aborted') {
+      if (msg.t === 'flushed') this.writtenCount = msg.written;
+      const w = this.waiters.get(msg.id);
+      this.waiters.delete(msg.id);
+      // Stay referenced while closing or aborting, until the worker has exited.
+      if (this.waiters.size === 0 && this.state === 'open') this.worker.unref();
+      w?.resolve(msg);
+    }
+  }
+
+  private fail(reason: string): void {
+    if (this.failure || this.state === 'aborted' || this.state === 'closed') return;
+    this.failure = new RunError(`Failed to write recording ${this.path}: ${reason}`);
+    for (const w of this.waiters.values()) w.reject(this.failure);
+    this.waiters.clear();
+    this.worker.unref();
+  }
+}
+
+/** Creates the schema and meta in a new, empty file (main thread; a few ms). */
+function initialiseFile(file: string, input: RecordingMetaInput): void {
+  const db = new Database(file);
+  try {
+    db.pragma(`page_size = ${RECORDING_PAGE_SIZE}`);
+    db.pragma(`application_id = ${RECORDING_APPLICATION_ID}`);
+    db.pragma(`user_version = ${RECORDING_SCHEMA_VERSION}`);
+    db.pragma('journal_mode = WAL');
+    db.transaction(() => {
+      db.exec(CREATE_TABLES_SQL);
+      const insert = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      for (const [k, v] of metaRows(newRecordingMeta(input))) insert.run(k, v);
+      insert.run(FINISHED_KEY, 'false');
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+function waitForExit(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    if (worker.threadId === -1) resolve();
+    else worker.once('exit', () => resolve());
+  });
+}

@@ -1,0 +1,205 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { FromWorker, RowMessage, ToWorker, WriterWorkerData } from './writer-protocol.js';
+
+/**
+ * The recording writer's worker thread.
+ *
+ * Why an eval'd worker: the worker must start both from compiled
+ * `dist/store/*.js` and under vitest, where this module is a `.ts` file that
+ * Node 20 cannot load in a worker. So the worker's code is this one
+ * self-contained function (it closes over nothing and loads its modules with
+ * `require`), turned into source text with `Function.prototype.toString()` and
+ * started with `new Worker(source, { eval: true })`. It is still type-checked
+ * TypeScript; it simply must not refer to anything outside its own body.
+ *
+ * What it does: collects rows as they arrive and commits them in one
+ * transaction per `batchSize` rows or per `flushMs` (whichever comes first),
+ * keeps the `sessions` table current in the same transaction (so a flushed
+ * file is always consistent), and on `close` builds the indexes, fixes the
+ * order numbers of sessions whose exchanges arrived out of start order,
+ * checkpoints and switches the file to a rollback journal so the finished
+ * recording is one self-contained file.
+ */
+export function runWriterWorker(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const data = workerData as WriterWorkerData;
+  const port = parentPort!;
+  const Database = require(data.sqlitePath) as typeof BetterSqlite3;
+  const send = (msg: FromWorker): void => port.postMessage(msg);
+
+  interface SessionState {
+    cohort: Record<string, string>;
+    startUs: number;
+    endUs: number;
+    count: number;
+    lastStartUs: number;
+    reseq: number;
+  }
+  interface Pending {
+    row: RowMessage;
+    bodies: Uint8Array;
+  }
+
+  let db: BetterSqlite3.Database;
+  try {
+    db = new Database(data.path, { fileMustExist: true });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+  } catch (e) {
+    send({ t: 'error', message: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  const insertExchange = db.prepare(
+    'INSERT INTO exchanges (session_key, seq, start_us, duration_us, method, target, host, scheme, route, status, ' +
+      'error, error_detail, req_body_bytes, req_truncated, res_body_bytes, res_truncated, res_encoding, ' +
+      'req_headers, res_headers, req_body, res_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+  );
+  const selectSession = db.prepare(
+    'SELECT cohort, start_us, end_us, exchange_count, last_start_us, reseq FROM sessions WHERE key = ?',
+  );
+  const upsertSession = db.prepare(
+    'INSERT INTO sessions (key, cohort, start_us, end_us, exchange_count, last_start_us, reseq) VALUES (?,?,?,?,?,?,?) ' +
+      'ON CONFLICT(key) DO UPDATE SET cohort = excluded.cohort, start_us = excluded.start_us, end_us = excluded.end_us, ' +
+      'exchange_count = excluded.exchange_count, last_start_us = excluded.last_start_us, reseq = excluded.reseq',
+  );
+
+  let pending: Pending[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let written = 0;
+  let failed = false;
+
+  const commitBatch = db.transaction((rows: Pending[]) => {
+    const states = new Map<string, SessionState>();
+    for (const { row, bodies } of rows) {
+      let s = states.get(row.sessionKey);
+      if (!s) {
+        const old = selectSession.get(row.sessionKey) as
+          | { cohort: string; start_us: number; end_us: number; exchange_count: number; last_start_us: number; reseq: number }
+          | undefined;
+        s = old
+          ? {
+              cohort: JSON.parse(old.cohort) as Record<string, string>,
+              startUs: old.start_us,
+              endUs: old.end_us,
+              count: old.exchange_count,
+              lastStartUs: old.last_start_us,
+              reseq: old.reseq,
+            }
+          : { cohort: {}, startUs: row.startUs, endUs: row.startUs, count: 0, lastStartUs: row.startUs, reseq: 0 };
+        states.set(row.sessionKey, s);
+      }
+      // First cohort given, later differing attributes overwrite.
+      Object.assign(s.cohort, row.cohort);
+      if (row.startUs < s.lastStartUs) s.reseq = 1;
+      else s.lastStartUs = row.startUs;
+      if (row.startUs < s.startUs) s.startUs = row.startUs;
+      const endUs = row.startUs + row.durationUs;
+      if (endUs > s.endUs) s.endUs = endUs;
+      insertExchange.run(
+        row.sessionKey,
+        s.count,
+        row.startUs,
+        row.durationUs,
+        row.method,
+        row.target,
+        row.host,
+        row.scheme,
+        row.route,
+        row.status,
+        row.error,
+        row.errorDetail,
+        row.reqBodyBytes,
+        row.reqTruncated ? 1 : 0,
+        row.resBodyBytes,
+        row.resTruncated ? 1 : 0,
+        row.resEncoding,
+        JSON.stringify(row.reqHeaders),
+        JSON.stringify(row.resHeaders),
+        row.reqLen < 0 ? null : bodies.subarray(row.reqOff, row.reqOff + row.reqLen),
+        row.resLen < 0 ? null : bodies.subarray(row.resOff, row.resOff + row.resLen),
+      );
+      s.count++;
+    }
+    for (const [key, s] of states) {
+      upsertSession.run(key, JSON.stringify(s.cohort), s.startUs, s.endUs, s.count, s.lastStartUs, s.reseq);
+    }
+  });
+
+  const fail = (e: unknown): void => {
+    failed = true;
+    send({ t: 'error', message: e instanceof Error ? e.message : String(e) });
+  };
+
+  const commit = (): void => {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    if (failed || pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    try {
+      commitBatch(rows);
+      written += rows.length;
+      send({ t: 'written', written });
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const finish = (notes: Record<string, string> | null): { exchanges: number; sessions: number } => {
+    if (notes && Object.keys(notes).length > 0) {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'notes'").get() as { value: string } | undefined;
+      const merged = { ...(row ? (JSON.parse(row.value) as Record<string, string>) : {}), ...notes };
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('notes', ?)").run(JSON.stringify(merged));
+    }
+    db.prepare("UPDATE meta SET value = 'true' WHERE key = 'finished'").run();
+    db.exec(data.createIndexesSql);
+    db.transaction(() => db.exec(data.resequenceSql))();
+    db.exec('PRAGMA analysis_limit = 400; ANALYZE;');
+    const counts = db
+      .prepare('SELECT count(*) AS sessions, coalesce(sum(exchange_count), 0) AS exchanges FROM sessions')
+      .get() as { sessions: number; exchanges: number };
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.pragma('journal_mode = DELETE');
+    db.close();
+    return counts;
+  };
+
+  port.on('message', (msg: ToWorker) => {
+    if (msg.t === 'rows') {
+      if (failed) return;
+      const bodies = new Uint8Array(msg.bodies);
+      for (const row of msg.rows) pending.push({ row, bodies });
+      if (pending.length >= data.batchSize) commit();
+      else if (!timer) timer = setTimeout(commit, data.flushMs);
+    } else if (msg.t === 'flush') {
+      commit();
+      if (!failed) send({ t: 'flushed', id: msg.id, written });
+    } else if (msg.t === 'close') {
+      commit();
+      if (failed) return;
+      try {
+        const counts = finish(msg.notes);
+        send({ t: 'closed', id: msg.id, ...counts });
+        port.close();
+      } catch (e) {
+        fail(e);
+      }
+    } else {
+      if (timer) clearTimeout(timer);
+      try {
+        db.close();
+      } catch {
+        // Aborting: the file is about to be deleted anyway.
+      }
+      send({ t: 'aborted', id: msg.id });
+      port.close();
+    }
+  });
+  send({ t: 'ready' });
+}
+
+/** Source text of the worker, for `new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData })`. */
+export const WRITER_WORKER_SOURCE = `(${runWriterWorker.toString()})();`;
