@@ -1,0 +1,191 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Agent } from 'undici';
+import { UsageError, messageOf } from '../model/errors.js';
+import type { Exchange } from '../model/exchange.js';
+import type { Cohort } from '../model/session.js';
+import { requestHeaders } from './headers.js';
+import { ProxiedExchange, type ExchangeHost, type UpstreamTarget } from './proxied-exchange.js';
+import { openTunnel } from './tunnel.js';
+import { UpstreamResolver } from './upstream-target.js';
+import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNamer, SessionAssigner } from './types.js';
+
+/**
+ * The recording proxy: node:http in, an undici keep-alive `Agent` out. In
+ * reverse mode every request goes to `target`; in forward mode absolute-URI
+ * requests go where they say and `CONNECT` is tunnelled unrecorded. Each
+ * finished exchange goes to the sink (see {@link ProxiedExchange}).
+ *
+ * `open()` listens; `close()` stops accepting, lets in-flight exchanges
+ * finish for up to `drainMs`, aborts the rest (recorded as `aborted`), and
+ * closes the upstream connections. The sink is not closed: its owner does that.
+ */
+export class RecorderProxy implements ExchangeHost {
+  readonly maxBodyBytes: number;
+  readonly upstreamTimeoutMs: number;
+  readonly sessions: SessionAssigner;
+  readonly routes: RouteNamer;
+  readonly cohorts: CohortNamer;
+  private readonly options: RecorderOptions;
+  private readonly sink: ExchangeSink;
+  private readonly agent: Agent;
+  private readonly resolver: UpstreamResolver;
+  private readonly server: Server;
+  private readonly inFlight = new Set<ProxiedExchange>();
+  private readonly tunnels = new Set<Socket>();
+  private readonly counts: RecorderStats = {
+    exchanges: 0,
+    errors: 0,
+    aborted: 0,
+    inFlight: 0,
+    requestBytes: 0,
+    responseBytes: 0,
+    tunnels: 0,
+    rejected: 0,
+    sinkFailures: 0,
+  };
+  private idleWaiters: Array<() => void> = [];
+  private firstStartMs: number | null = null;
+  private closingFlag = false;
+  private closed: Promise<void> | null = null;
+  private listenUrl: string | null = null;
+
+  constructor(options: RecorderOptions) {
+    if (!options.forward && !options.target) throw new UsageError('--target is required (or use --forward)');
+    this.options = options;
+    this.maxBodyBytes = options.maxBodyBytes;
+    this.upstreamTimeoutMs = options.upstreamTimeoutMs ?? 30_000;
+    this.sink = options.sink;
+    this.resolver = new UpstreamResolver(options.target, options.forward === true);
+    this.sessions = options.sessions;
+    this.routes = options.routes;
+    this.cohorts = options.cohorts;
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin ?? 128,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: this.upstreamTimeoutMs, rejectUnauthorized: !options.insecure },
+    });
+    this.server = createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
+    this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onConnect(req, socket, head));
+    // A client speaking garbage must not take the proxy down.
+    this.server.on('clientError', (_err, socket: Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  /** True once close() has begun. */
+  get closing(): boolean {
+    return this.closingFlag;
+  }
+
+  /** Where the proxy listens (`http://127.0.0.1:8080`), once open. */
+  get url(): string {
+    if (!this.listenUrl) throw new Error('RecorderProxy is not open');
+    return this.listenUrl;
+  }
+
+  /** Starts listening. Throws UsageError (exit 2) when the address is in use or cannot be bound. */
+  async open(): Promise<{ url: string; host: string; port: number }> {
+    const host = this.options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : messageOf(err);
+        reject(new UsageError(`Failed to listen on ${host}:${this.options.port}: ${why}`, { cause: err }));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, host, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+    const port = (this.server.address() as AddressInfo).port;
+    this.listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return { url: this.listenUrl, host, port };
+  }
+
+  /** A snapshot of the running totals. */
+  stats(): RecorderStats {
+    return { ...this.counts, inFlight: this.inFlight.size };
+  }
+
+  /** Stops accepting, drains or aborts in-flight exchanges, closes upstream connections. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closingFlag = true;
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await this.whenIdle(this.options.drainMs ?? 5_000);
+    for (const ex of [...this.inFlight]) ex.shutdown();
+    for (const socket of this.tunnels) socket.destroy();
+    this.server.closeAllConnections();
+    await serverClosed;
+    await this.agent.destroy();
+  }
+
+  /** Resolves when nothing is in flight, or after `timeoutMs`. */
+  private whenIdle(timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /** {@link ExchangeHost}: one exchange finished. */
+  complete(source: ProxiedExchange, exchange: Exchange, cohort: Cohort): void {
+    this.inFlight.delete(source);
+    const c = this.counts;
+    c.exchanges++;
+    if (exchange.error === 'aborted') c.aborted++;
+    else if (exchange.error !== null) c.errors++;
+    c.requestBytes += exchange.requestBodyBytes;
+    c.responseBytes += exchange.responseBodyBytes;
+    try {
+      this.sink.add(exchange, cohort);
+    } catch {
+      c.sinkFailures++;
+    }
+    if (this.inFlight.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const startMs = performance.now();
+    this.firstStartMs ??= startMs;
+    const upstream: UpstreamTarget | string = this.resolver.resolve(req.url ?? '/');
+    if (typeof upstream === 'string') {
+      this.counts.rejected++;
+      res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: 'bad_proxy_request', detail: upstream }));
+      return;
+    }
+    const headers = requestHeaders(req.rawHeaders);
+    const startOffsetUs = Math.round((startMs - this.firstStartMs) * 1000);
+    const ex = new ProxiedExchange(this, req, res, upstream, headers, startMs, startOffsetUs);
+    this.inFlight.add(ex);
+    ex.start(this.agent);
+  }
+
+  private onConnect(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    if (!this.options.forward || this.closingFlag) {
+      this.counts.rejected++;
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.counts.tunnels++;
+    openTunnel(req.url ?? '', socket, head, this.tunnels);
+  }
+}
