@@ -1,13 +1,105 @@
 import type { Command } from 'commander';
-import { out } from '../output.js';
+import Table from 'cli-table3';
+import { formatUs } from '../../model/units.js';
+import { RecordingReader } from '../../store/recording-reader.js';
+import type { RecordingSummary, StatusClass } from '../../store/recording-summary.js';
+import { colour, out, tableStyle } from '../output.js';
 
-/** Registers `flashback inspect` (not yet available). */
+/** Version of the `inspect --json` document (see docs/inspect.md); bump on incompatible change. */
+export const INSPECT_JSON_VERSION = 1;
+
+const CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'err'];
+
+/** Registers `flashback inspect <file.db> [--json]`. */
 export function registerInspect(program: Command): void {
   program
     .command('inspect')
-    .description('inspect (not yet available)')
-    .allowUnknownOption()
-    .action(() => {
-      out('flashback inspect: not yet available in this version');
+    .description('show what a recording holds: format, source, time span, routes, cohorts, bytes, failures')
+    .argument('<file.db>', 'recording to inspect')
+    .option('--json', 'print a JSON document instead of tables (shape in docs/inspect.md)')
+    .action((file: string, opts: { json?: boolean }) => {
+      const reader = RecordingReader.open(file);
+      let summary: RecordingSummary;
+      try {
+        summary = reader.summary();
+      } finally {
+        reader.close();
+      }
+      if (opts.json) out(JSON.stringify({ inspect: INSPECT_JSON_VERSION, ...summary }, null, 2));
+      else for (const line of renderInspect(summary)) out(line);
     });
+}
+
+/** `1.5 MiB`, `820 B`. */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+function statusMix(status: Record<StatusClass, number>): string {
+  const parts = CLASSES.filter((c) => status[c] > 0).map((c) => `${c === 'err' ? 'failed' : c} ${status[c]}`);
+  return parts.length ? parts.join(' · ') : '-';
+}
+
+function pct(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
+}
+
+/** The terminal rendering of a summary: a header block, then the route and cohort tables. */
+export function renderInspect(s: RecordingSummary): string[] {
+  const m = s.meta;
+  const label = (t: string): string => colour.bold(t.padEnd(11));
+  const lines = [
+    `${label('Recording')}${s.path} (${formatBytes(s.fileBytes)})`,
+    `${label('Format')}${m.format} v${m.schemaVersion}, written by flashback ${m.toolVersion} at ${m.createdAt}`,
+    `${label('Source')}${m.source}${m.upstream ? `, upstream ${m.upstream}` : ''}, ${m.redacted ? 'secrets redacted' : colour.yellow('NOT redacted')}`,
+    `${label('Time span')}${formatUs(s.span.firstOffsetUs)} → ${formatUs(s.span.lastOffsetUs)} (${formatUs(s.span.durationUs)})`,
+    `${label('Traffic')}${s.exchanges} exchanges in ${s.sessions} sessions`,
+    `${label('Status')}${statusMix(s.status)}`,
+    `${label('Bodies')}requests ${formatBytes(s.bytes.requestBodies)} (stored ${formatBytes(s.bytes.storedRequestBodies)}), ` +
+      `responses ${formatBytes(s.bytes.responseBodies)} (stored ${formatBytes(s.bytes.storedResponseBodies)})`,
+    `${label('Truncated')}${s.truncated.requests} request bodies, ${s.truncated.responses} response bodies`,
+    `${label('Failed')}${s.failed.total}${
+      s.failed.total ? ` (${Object.entries(s.failed.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''
+    }`,
+  ];
+  if (m.notes) for (const [k, v] of Object.entries(m.notes)) lines.push(`${label('Note')}${k}: ${v}`);
+  if (s.routes.length > 0) {
+    // Only the status classes the recording has (2xx always), to keep the table narrow.
+    const classes = CLASSES.filter((c) => c === '2xx' || s.status[c] > 0);
+    const routes = new Table({
+      head: ['route', 'exchanges', ...classes.map((c) => (c === 'err' ? 'failed' : c)), 'truncated', 'mean', 'max', 'resp bytes'],
+      style: tableStyle(),
+      colAligns: ['left', ...Array<'right'>(classes.length + 5).fill('right')],
+    });
+    for (const r of s.routes) {
+      routes.push([
+        r.route,
+        r.exchanges,
+        ...classes.map((c) => r.status[c] || ''),
+        r.truncated || '',
+        formatUs(r.meanDurationUs),
+        formatUs(r.maxDurationUs),
+        formatBytes(r.responseBytes),
+      ]);
+    }
+    lines.push('', routes.toString());
+  }
+  if (s.cohorts.length > 0) {
+    const cohorts = new Table({
+      head: ['cohort', 'sessions', 'share', 'exchanges'],
+      style: tableStyle(),
+      colAligns: ['left', 'right', 'right', 'right'],
+    });
+    for (const c of s.cohorts) cohorts.push([c.key, c.sessions, pct(c.sessions, s.sessions), c.exchanges]);
+    lines.push('', cohorts.toString());
+  }
+  return lines;
 }
