@@ -1,0 +1,225 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InputError, RunError } from '../../src/model/errors.js';
+import type { Exchange } from '../../src/model/exchange.js';
+import { RecordingReader } from '../../src/store/recording-reader.js';
+import { RecordingWriter } from '../../src/store/recording-writer.js';
+import { makeExchange, tempDir, TEST_META } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+function readAll(path: string): Exchange[] {
+  const r = RecordingReader.open(path);
+  try {
+    return [...r.exchanges({ withBodies: true })];
+  } finally {
+    r.close();
+  }
+}
+
+describe('RecordingWriter', () => {
+  it('round-trips every field, with binary bodies stored byte for byte', async () => {
+    const path = join(dir, 'rt.db');
+    const pool = randomBytes(9000);
+    const binary = pool.subarray(1000, 5096); // a view into a bigger buffer, which must not be detached
+    const exchanges: Exchange[] = [
+      makeExchange({
+        sessionKey: 'a',
+        startOffsetUs: 10,
+        durationUs: 2_500,
+        method: 'POST',
+        target: '/upload?x=1&y=%20',
+        host: 'shop.example:443',
+        scheme: 'https',
+        route: 'POST /upload',
+        requestHeaders: [['content-type', 'application/octet-stream'], ['x-dup', '1'], ['x-dup', '2']],
+        requestBody: binary,
+        requestBodyBytes: 10_000,
+        requestBodyTruncated: true,
+        status: 201,
+        responseHeaders: [['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['content-encoding', 'gzip']],
+        responseBody: new Uint8Array([0x1f, 0x8b, 0, 0, 255, 254, 0]),
+        responseBodyBytes: 7,
+        responseEncoding: 'gzip',
+      }),
+      makeExchange({ sessionKey: 'a', startOffsetUs: 20, requestBody: new Uint8Array(0), responseBody: null, responseBodyBytes: 0 }),
+      makeExchange({
+        sessionKey: 'b',
+        startOffsetUs: 30,
+        status: null,
+        responseHeaders: [],
+        responseBody: null,
+        responseBodyBytes: 0,
+        error: 'reset',
+        errorDetail: 'read ECONNRESET',
+      }),
+    ];
+    const w = await RecordingWriter.create(path, TEST_META);
+    for (const ex of exchanges) w.add(ex, { device: 'desktop' });
+    expect(await w.close()).toEqual({ exchanges: 3, sessions: 2 });
+
+    const back = readAll(path);
+    expect(back).toHaveLength(3);
+    for (let i = 0; i < 3; i++) {
+      const { id, requestBody, responseBody, ...rest } = back[i]!;
+      const { requestBody: wantReq, responseBody: wantRes, ...want } = exchanges[i]!;
+      expect(id).toBeTypeOf('number');
+      expect(rest).toEqual({ ...want, seq: i === 1 ? 1 : 0 });
+      expect(requestBody === null ? null : Buffer.from(requestBody)).toEqual(wantReq === null ? null : Buffer.from(wantReq));
+      expect(responseBody === null ? null : Buffer.from(responseBody)).toEqual(wantRes === null ? null : Buffer.from(wantRes));
+    }
+    // An empty body stays empty (not "no body"), and the source buffer was copied, not detached.
+    expect(back[1]!.requestBody).not.toBeNull();
+    expect(back[1]!.requestBody!.byteLength).toBe(0);
+    expect(pool.byteLength).toBe(9000);
+  });
+
+  it('close() after N adds leaves exactly N rows, across many batches', async () => {
+    const path = join(dir, 'n.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 97, flushMs: 5 });
+    const n = 2_345;
+    for (let i = 0; i < n; i++) w.add(makeExchange({ sessionKey: `s${i % 40}`, startOffsetUs: i }), {});
+    expect(await w.close()).toEqual({ exchanges: n, sessions: 40 });
+    const r = RecordingReader.open(path);
+    expect(r.counts().exchanges).toBe(n);
+    let rows = 0;
+    for (const _ of r.exchanges()) rows++;
+    expect(rows).toBe(n);
+    r.close();
+  });
+
+  it('flush() puts every exchange added before it into the partial file', async () => {
+    const path = join(dir, 'flush.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 10_000, flushMs: 60_000 });
+    for (let i = 0; i < 321; i++) w.add(makeExchange({ startOffsetUs: i }), {});
+    expect(w.queued).toBe(321);
+    await w.flush();
+    expect(w.written).toBe(321);
+    expect(w.queued).toBe(0);
+    const db = new Database(w.partialPath, { readonly: true });
+    expect((db.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n).toBe(321);
+    db.close();
+    expect(existsSync(path)).toBe(false);
+    await w.close();
+    expect(existsSync(path)).toBe(true);
+    expect(existsSync(w.partialPath)).toBe(false);
+  });
+
+  it('numbers each session by start time even when exchanges arrive out of order', async () => {
+    const path = join(dir, 'seq.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 2 });
+    // Completion order: the long request that started first is added last, in a later batch.
+    w.add(makeExchange({ sessionKey: 'x', startOffsetUs: 200, target: '/b' }), {});
+    w.add(makeExchange({ sessionKey: 'x', startOffsetUs: 300, target: '/c' }), {});
+    await w.flush();
+    w.add(makeExchange({ sessionKey: 'x', startOffsetUs: 100, durationUs: 5_000, target: '/a' }), {});
+    w.add(makeExchange({ sessionKey: 'y', startOffsetUs: 150, target: '/d' }), {});
+    await w.close();
+    const r = RecordingReader.open(path);
+    const sessions = [...r.sessions()];
+    expect(sessions.map((s) => s.key)).toEqual(['x', 'y']);
+    const x = sessions[0]!;
+    expect(x.exchanges.map((e) => [e.target, e.seq])).toEqual([['/a', 0], ['/b', 1], ['/c', 2]]);
+    expect(x.startOffsetUs).toBe(100);
+    expect(x.endOffsetUs).toBe(5_100);
+    r.close();
+  });
+
+  it('keeps the first cohort and lets later differing attributes overwrite it', async () => {
+    const path = join(dir, 'cohort.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 1 });
+    w.add(makeExchange({ sessionKey: 'shopper', startOffsetUs: 1 }), { device: 'mobile', auth: 'anonymous' });
+    await w.flush();
+    w.add(makeExchange({ sessionKey: 'shopper', startOffsetUs: 2 }), { device: 'mobile', auth: 'signed-in' });
+    w.add(makeExchange({ sessionKey: 'shopper', startOffsetUs: 3 }), { region: 'eu' });
+    await w.close();
+    const r = RecordingReader.open(path);
+    const [info] = [...r.sessionInfos()];
+    expect(info).toEqual({
+      key: 'shopper',
+      cohort: { device: 'mobile', auth: 'signed-in', region: 'eu' },
+      startOffsetUs: 1,
+      endOffsetUs: 1_003,
+      exchangeCount: 3,
+    });
+    r.close();
+  });
+
+  it('runs the redactor before anything reaches the file', async () => {
+    const path = join(dir, 'redact.db');
+    const secret = 'Bearer sk_live_5ecret';
+    const redactor = {
+      redactExchange: (ex: Exchange): Exchange => ({
+        ...ex,
+        requestHeaders: ex.requestHeaders.map(([k, v]) => [k, k === 'authorization' ? 'redacted:abc' : v]),
+      }),
+    };
+    const w = await RecordingWriter.create(path, { ...TEST_META, redacted: true }, { redactor });
+    w.add(makeExchange({ requestHeaders: [['authorization', secret]] }), {});
+    await w.close();
+    expect(readFileSync(path).includes(Buffer.from('sk_live_5ecret'))).toBe(false);
+    expect(readAll(path)[0]!.requestHeaders).toEqual([['authorization', 'redacted:abc']]);
+  });
+
+  it('refuses to overwrite an existing recording unless told to, and replaces it only on close', async () => {
+    const path = join(dir, 'exists.db');
+    const first = await RecordingWriter.create(path, TEST_META);
+    first.add(makeExchange(), {});
+    await first.close();
+    const e = await RecordingWriter.create(path, TEST_META).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toBe(`Failed to create recording ${path}: the file already exists`);
+    const second = await RecordingWriter.create(path, { ...TEST_META, source: 'record' }, { overwrite: true });
+    const old = RecordingReader.open(path);
+    expect(old.meta().source).toBe('generated');
+    old.close();
+    await second.close();
+    const r = RecordingReader.open(path);
+    expect(r.meta().source).toBe('record');
+    expect(r.counts().exchanges).toBe(0);
+    r.close();
+  });
+
+  it('reports an unwritable path as one line naming the file, leaving nothing behind', async () => {
+    const missingDir = join(dir, 'no', 'such', 'dir', 'r.db');
+    await expect(RecordingWriter.create(missingDir, TEST_META)).rejects.toThrow(
+      `Failed to create recording ${missingDir}: directory ${join(dir, 'no', 'such', 'dir')} does not exist`,
+    );
+    writeFileSync(join(dir, 'plain-file'), 'x');
+    const underFile = join(dir, 'plain-file', 'r.db');
+    const e = await RecordingWriter.create(underFile, TEST_META).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toMatch(new RegExp(`^Failed to create recording ${underFile}: ENOTDIR`));
+    expect((e as InputError).message).not.toContain('\n');
+    expect(readdirSync(dir)).toEqual(['plain-file']);
+  });
+
+  it('abort() leaves no partial file, no final file and no SQLite sidecars', async () => {
+    const path = join(dir, 'aborted.db');
+    const w = await RecordingWriter.create(path, TEST_META);
+    for (let i = 0; i < 50; i++) w.add(makeExchange({ startOffsetUs: i }), {});
+    await w.flush();
+    await w.abort();
+    await w.abort();
+    expect(readdirSync(dir)).toEqual([]);
+    expect(() => w.add(makeExchange(), {})).toThrow(RunError);
+  });
+
+  it('writes notes into the meta and refuses adds after close', async () => {
+    const path = join(dir, 'notes.db');
+    const w = await RecordingWriter.create(path, { ...TEST_META, notes: { a: '1' } });
+    w.setNotes({ skipped: '3' });
+    await w.close();
+    expect(() => w.add(makeExchange(), {})).toThrow('Failed to add to recording');
+    const r = RecordingReader.open(path);
+    expect(r.meta().notes).toEqual({ a: '1', skipped: '3' });
+    expect(readdirSync(dir)).toEqual(['notes.db']);
+    r.close();
+  });
+});
