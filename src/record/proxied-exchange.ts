@@ -201,6 +201,9 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
       requestHeaders: this.reqHeaders.list,
       responseHeaders: this.resHeaders,
       startOffsetUs: this.startOffsetUs,
+      method: this.req.method ?? 'GET',
+      target: this.upstream.path,
+      status: this.status,
     });
   }
 

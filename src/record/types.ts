@@ -17,6 +17,9 @@ export interface SessionAssigner {
     requestHeaders: HeaderList;
     responseHeaders: HeaderList;
     startOffsetUs: number;
+    method?: string;
+    target?: string;
+    status?: number | null;
   }): { sessionKey: string; signedIn: boolean };
 }
 

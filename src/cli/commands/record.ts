@@ -1,13 +1,162 @@
 import type { Command } from 'commander';
-import { out } from '../output.js';
+import { RunError, UsageError } from '../../model/errors.js';
+import { parseBytes, parseDurationUs } from '../../model/units.js';
+import { probeTarget } from '../../record/probe-target.js';
+import { startRecording, type Recording, type RecordingOptions, type RecordingSummary } from '../../record/start-recording.js';
+import type { RecorderStats } from '../../record/types.js';
+import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-target.js';
+import { parseSessionKey } from '../../segment/session-key.js';
+import { loadScenario, type Scenario } from '../../segment/scenario.js';
+import { out, stdoutIsTty, warn } from '../output.js';
+import { TOOL_VERSION } from '../version.js';
 
-/** Registers `flashback record` (not yet available). */
+interface RecordFlags {
+  target?: string;
+  listen: string;
+  out?: string;
+  maxBody: string;
+  sessionKey?: string;
+  scenario?: string;
+  redact: boolean;
+  forward?: boolean;
+  insecure?: boolean;
+  force?: boolean;
+  timeout: string;
+}
+
+/** Registers `flashback record`. */
 export function registerRecord(program: Command): void {
   program
     .command('record')
-    .description('record (not yet available)')
-    .allowUnknownOption()
-    .action(() => {
-      out('flashback record: not yet available in this version');
+    .description('record live traffic through a proxy into a recording file (Ctrl-C to stop)')
+    .option('--target <url>', 'origin to forward every request to, e.g. http://127.0.0.1:3000 (reverse-proxy mode)')
+    .option('--listen <addr>', 'address to listen on, HOST:PORT or PORT', '127.0.0.1:8080')
+    .option('--out <file.db>', 'recording file to write')
+    .option('--max-body <size>', 'bytes of each body kept in the recording (rest is streamed, flagged truncated)', '1MiB')
+    .option('--session-key <rule>', 'auto | cookie:NAME | header:NAME | client[:IDLE] | none (default: scenario, else auto)')
+    .option('--scenario <file>', 'scenario JSON with routes, cohort rules and a session key')
+    .option('--no-redact', 'store secrets as sent (tokens, cookies, passwords, card numbers): not recommended')
+    .option('--forward', 'act as a forward proxy for absolute-URI requests (GET http://host/path); CONNECT is tunnelled unrecorded')
+    .option('--insecure', 'accept self-signed or invalid TLS certificates from an https target')
+    .option('--force', 'replace an existing recording at --out')
+    .option('--timeout <duration>', 'upstream connect/response timeout (answers 504)', '30s')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  flashback record --target http://127.0.0.1:3000 --out rec.db\n  flashback record --forward --listen 8081 --out rec.db --session-key cookie:sid\n',
+    )
+    .action(async (flags: RecordFlags) => {
+      const options = recordingOptions(flags);
+      const rec = await startRecording(options);
+      await runUntilSignal(rec, options);
     });
+}
+
+/** Validates every flag before anything touches the disk or the network. */
+function recordingOptions(flags: RecordFlags): RecordingOptions {
+  if (!flags.out) throw new UsageError('--out <file.db> is required');
+  if (!flags.target && !flags.forward) throw new UsageError('--target <url> is required (or --forward for a forward proxy)');
+  if (flags.target && flags.forward) throw new UsageError('--target and --forward cannot be used together');
+  const target = flags.target ? parseTargetOrigin(flags.target) : null;
+  const { host, port } = parseListenAddress(flags.listen);
+  const maxBodyBytes = parseBytes(flags.maxBody, '--max-body');
+  const timeoutUs = parseDurationUs(flags.timeout, '--timeout');
+  if (timeoutUs < 1000) throw new UsageError(`--timeout must be at least 1ms (got "${flags.timeout}")`);
+  const scenario: Scenario = flags.scenario ? loadScenario(flags.scenario) : {};
+  const sessionKey = parseSessionKey(flags.sessionKey ?? scenario.sessionKey ?? 'auto');
+  return {
+    target,
+    forward: flags.forward === true,
+    host,
+    port,
+    out: flags.out,
+    maxBodyBytes,
+    sessionKey,
+    routes: scenario.routes ?? [],
+    cohortRules: scenario.cohorts ?? [],
+    redact: flags.redact,
+    insecure: flags.insecure === true,
+    overwrite: flags.force === true,
+    toolVersion: TOOL_VERSION,
+    upstreamTimeoutMs: Math.round(timeoutUs / 1000),
+  };
+}
+
+/** Prints the banner and the live count, stops on SIGINT/SIGTERM (or a writer failure) and prints the summary. */
+async function runUntilSignal(rec: Recording, options: RecordingOptions): Promise<void> {
+  const where = options.target ? `${rec.url} → ${options.target}` : `${rec.url} (forward proxy)`;
+  out(`recording ${where} (writing ${options.out})`);
+  if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as sent');
+  if (options.target) {
+    void probeTarget(options.target).then((reason) => {
+      if (reason) warn(`target ${options.target} is not reachable (${reason}); listening anyway, requests get 502 until it is up`);
+    });
+  }
+  const tty = stdoutIsTty();
+  const startMs = Date.now();
+  let failure: RunError | null = null;
+  let stop: (why: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (stop = resolve));
+  const onSignal = (signal: string): void => stop(signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const ticker = setInterval(
+    () => {
+      const stats = rec.proxy.stats();
+      if (stats.sinkFailures > 0) {
+        failure ??= new RunError(`Failed to write ${options.out}: the writer stopped (${stats.sinkFailures} exchanges lost)`);
+        stop('writer failure');
+      } else if (tty) process.stdout.write(`\r\x1b[2K${liveLine(stats, Date.now() - startMs)}`);
+      else out(liveLine(stats, Date.now() - startMs));
+    },
+    tty ? 1_000 : 10_000,
+  );
+  const why = await stopped;
+  clearInterval(ticker);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (tty) process.stdout.write('\r\x1b[2K');
+  // A second Ctrl-C while flushing must not kill the process and lose the file.
+  const patience = (): void => warn('still flushing the recording; it will be done in a moment');
+  process.on('SIGINT', patience);
+  process.on('SIGTERM', patience);
+  try {
+    if (failure) {
+      await rec.abort();
+      throw failure;
+    }
+    out(`stopping (${why}): finishing ${rec.proxy.stats().inFlight} in-flight exchanges and flushing…`);
+    printSummary(await rec.stop());
+  } finally {
+    process.off('SIGINT', patience);
+    process.off('SIGTERM', patience);
+  }
+}
+
+function liveLine(s: RecorderStats, elapsedMs: number): string {
+  const secs = Math.round(elapsedMs / 1000);
+  const extra = s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
+  return `${secs}s · ${s.exchanges} exchanges · ${s.errors} errors · ${s.aborted} aborted · ${s.inFlight} in flight · ${formatBytes(s.requestBytes + s.responseBytes)}${extra}`;
+}
+
+function printSummary(sum: RecordingSummary): void {
+  const s = sum.stats;
+  out(
+    `recorded ${sum.exchanges} exchanges in ${sum.sessions} sessions ` +
+      `(${s.errors} upstream errors, ${s.aborted} aborted, ${s.tunnels} tunnels unrecorded) · ` +
+      `${formatBytes(s.requestBytes)} sent, ${formatBytes(s.responseBytes)} received → ${sum.path}`,
+  );
+  if (sum.keyPath) out(`redaction key: ${sum.keyPath} (keep it private; it re-derives the redacted tokens)`);
+}
+
+/** `1.5 MiB`, `820 B`. */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }

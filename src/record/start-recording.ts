@@ -1,0 +1,133 @@
+import { existsSync, rmSync } from 'node:fs';
+import { InputError, messageOf } from '../model/errors.js';
+import type { CohortRule } from '../segment/cohort.js';
+import { CohortClassifier } from '../segment/cohort.js';
+import { RouteMatcher } from '../segment/route-template.js';
+import { Sessionizer, type SessionKeyRule } from '../segment/session-key.js';
+import { RecordingWriter } from '../store/recording-writer.js';
+import { Redactor, loadOrCreateRedactionKey } from '../store/redact.js';
+import { RecorderProxy } from './recorder-proxy.js';
+import type { RecorderStats } from './types.js';
+
+/** What {@link startRecording} needs (flags already validated by the CLI). */
+export interface RecordingOptions {
+  /** Validated `--target` origin, or null with `forward`. */
+  target: string | null;
+  forward: boolean;
+  host: string;
+  port: number;
+  /** Recording file to write (`<out>.partial` until stopped). */
+  out: string;
+  maxBodyBytes: number;
+  sessionKey: SessionKeyRule;
+  routes: string[];
+  cohortRules: CohortRule[];
+  /** False with `--no-redact`: secrets are stored as sent. */
+  redact: boolean;
+  insecure: boolean;
+  /** Replace an existing recording at `out`. */
+  overwrite: boolean;
+  toolVersion: string;
+  upstreamTimeoutMs?: number;
+  drainMs?: number;
+}
+
+/** What a finished recording holds, for the summary line. */
+export interface RecordingSummary {
+  exchanges: number;
+  sessions: number;
+  stats: RecorderStats;
+  path: string;
+  /** Where the redaction key was kept, or null with `--no-redact`. */
+  keyPath: string | null;
+}
+
+/** A running recording: the proxy listening, the writer open. */
+export interface Recording {
+  /** `http://127.0.0.1:8080` */
+  readonly url: string;
+  readonly proxy: RecorderProxy;
+  readonly writer: RecordingWriter;
+  readonly keyPath: string | null;
+  /** Stops accepting, drains in-flight exchanges, writes every finished one and renames the file. */
+  stop(): Promise<RecordingSummary>;
+  /** Stops and deletes the partial file (fatal errors): nothing is left that looks like a recording. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Opens the writer (`<out>.partial`), the redaction key (`<out>.key`, mode
+ * 0600) and the proxy, in that order, undoing what was done if a later step
+ * fails. Throws InputError/UsageError (exit 2) for an unwritable `out`, an
+ * existing recording without `overwrite`, or an address that cannot be bound.
+ */
+export async function startRecording(options: RecordingOptions): Promise<Recording> {
+  const keyPath = options.redact ? `${options.out}.key` : null;
+  const keyExisted = keyPath !== null && existsSync(keyPath);
+  const dropKey = (): void => {
+    if (keyPath && !keyExisted) rmSync(keyPath, { force: true });
+  };
+  const writer = await RecordingWriter.create(
+    options.out,
+    { source: 'record', upstream: options.target, toolVersion: options.toolVersion, redacted: options.redact },
+    { overwrite: options.overwrite },
+  );
+  let redactor: Redactor | null = null;
+  let proxy: RecorderProxy;
+  try {
+    if (options.redact) {
+      try {
+        redactor = new Redactor(loadOrCreateRedactionKey(options.out));
+      } catch (e) {
+        throw new InputError(`Failed to create redaction key ${keyPath}: ${messageOf(e)}`, { cause: e });
+      }
+    }
+    const tokenizer = redactor;
+    const sink = redactor ? { add: redactingAdd(writer, redactor) } : writer;
+    proxy = new RecorderProxy({
+      target: options.target,
+      forward: options.forward,
+      host: options.host,
+      port: options.port,
+      maxBodyBytes: options.maxBodyBytes,
+      sink,
+      sessions: new Sessionizer(options.sessionKey, tokenizer ? (v) => tokenizer.token(v) : null),
+      routes: new RouteMatcher(options.routes),
+      cohorts: new CohortClassifier(options.cohortRules),
+      insecure: options.insecure,
+      ...(options.upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs: options.upstreamTimeoutMs } : {}),
+      ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
+    });
+    await proxy.open();
+  } catch (e) {
+    await writer.abort();
+    dropKey();
+    throw e;
+  }
+  const running = proxy;
+  return {
+    url: running.url,
+    proxy: running,
+    writer,
+    keyPath,
+    async stop(): Promise<RecordingSummary> {
+      await running.close();
+      const { exchanges, sessions } = await writer.close();
+      return { exchanges, sessions, stats: running.stats(), path: options.out, keyPath };
+    },
+    async abort(): Promise<void> {
+      await running.close();
+      await writer.abort();
+      dropKey();
+    },
+  };
+}
+
+/**
+ * The writer's add with redaction first. (The writer can redact itself, but
+ * it is created before the key so that an unwritable `--out` fails with the
+ * writer's one-line message and no key file is left behind.)
+ */
+function redactingAdd(writer: RecordingWriter, redactor: Redactor): RecordingWriter['add'] {
+  return (exchange, cohort) => writer.add(redactor.redactExchange(exchange), cohort);
+}
