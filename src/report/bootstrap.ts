@@ -1,0 +1,192 @@
+import { bucketValueUs } from '../measure/window-buckets.js';
+import type { WindowCounts } from '../model/run-result.js';
+
+/**
+ * Block bootstrap over time windows. A run's windows are the blocks:
+ * requests inside one window share whatever the target was doing then, so
+ * resampling windows (not requests) keeps that dependence. Each resample
+ * draws as many windows (blocks) as the run has, with replacement, and reads
+ * percentiles off the sum of their log-bucket counts (`measure/window-buckets`,
+ * ~2.2% wide). Seeded, so a report is reproducible.
+ */
+
+/** Most blocks a run is resampled in: longer runs join consecutive windows into one block. */
+export const MAX_BLOCKS = 100;
+
+/**
+ * A run's windows as blocks of cumulative bucket counts, for fast resampling:
+ * the count of requests at or under bucket `minBucket + i` in block `b` is
+ * `cum[b * width + i]`, so a resample's cumulative count at `i` is a
+ * weighted sum over blocks, and a percentile is a binary search over `i`.
+ */
+export interface WindowTable {
+  minBucket: number;
+  width: number;
+  blocks: number;
+  counts: Float64Array;
+  errors: Float64Array;
+  cum: Float64Array;
+}
+
+/**
+ * Builds the table of a row's windows. Empty windows are dropped (they hold no
+ * latency and no errors); runs of more than {@link MAX_BLOCKS} windows are
+ * cut into that many blocks of consecutive windows (longer blocks also keep
+ * more of the time dependence).
+ */
+export function windowTable(windows: WindowCounts[], maxBlocks = MAX_BLOCKS): WindowTable {
+  const kept = windows.filter((w) => w.count > 0);
+  let minBucket = Infinity;
+  let maxBucket = -Infinity;
+  for (const w of kept) {
+    for (const [b] of w.lat) {
+      if (b < minBucket) minBucket = b;
+      if (b > maxBucket) maxBucket = b;
+    }
+  }
+  if (!Number.isFinite(minBucket)) minBucket = maxBucket = 0;
+  const per = Math.max(1, Math.ceil(kept.length / maxBlocks));
+  const blocks = Math.ceil(kept.length / per);
+  const width = maxBucket - minBucket + 1;
+  const t: WindowTable = {
+    minBucket,
+    width,
+    blocks,
+    counts: new Float64Array(blocks),
+    errors: new Float64Array(blocks),
+    cum: new Float64Array(blocks * width),
+  };
+  kept.forEach((w, i) => {
+    const b = Math.floor(i / per);
+    t.counts[b]! += w.count;
+    t.errors[b]! += w.errors;
+    for (const [bucket, c] of w.lat) t.cum[b * width + bucket - minBucket]! += c;
+  });
+  for (let b = 0; b < blocks; b++) {
+    for (let i = 1; i < width; i++) t.cum[b * width + i]! += t.cum[b * width + i - 1]!;
+  }
+  return t;
+}
+
+/** Number of blocks (non-empty windows, or groups of them) in a table. */
+export function windowCount(t: WindowTable): number {
+  return t.blocks;
+}
+
+/**
+ * µs value at percentile `p` (0–100) of the blocks weighted by `weights`
+ * (all 1 when null), with HdrHistogram's rank rule
+ * (rank = max(1, round(p/100 × total))); NaN when empty.
+ */
+export function tablePercentile(t: WindowTable, weights: Float64Array | null, total: number, p: number): number {
+  if (total <= 0) return NaN;
+  const rank = Math.max(1, Math.floor((p / 100) * total + 0.5));
+  let lo = 0;
+  let hi = t.width - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    let c = 0;
+    for (let b = 0; b < t.blocks; b++) {
+      const m = weights === null ? 1 : weights[b]!;
+      if (m !== 0) c += m * t.cum[b * t.width + mid]!;
+    }
+    if (c >= rank) hi = mid;
+    else lo = mid + 1;
+  }
+  return bucketValueUs(t.minBucket + lo);
+}
+
+function weighted(xs: Float64Array, weights: Float64Array | null): number {
+  let s = 0;
+  for (let b = 0; b < xs.length; b++) s += (weights === null ? 1 : weights[b]!) * xs[b]!;
+  return s;
+}
+
+/** mulberry32: small, fast, seeded; returns [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a of a string: gives each report row its own stream of the seed. */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Interval of one figure's cand − base delta, and the point estimate on the same (bucketed) scale. */
+export interface BootInterval {
+  point: number;
+  lo: number;
+  hi: number;
+}
+
+/** Results of {@link bootstrapDeltas}: one interval per requested percentile, one for error rate (% points). */
+export interface BootResult {
+  percentiles: BootInterval[];
+  errorPct: BootInterval;
+}
+
+/**
+ * Bootstraps cand − base deltas of the given percentiles (µs) and of the
+ * error share (% points). Both tables must be non-empty. `confidence` 0.95
+ * gives the 2.5th and 97.5th percentiles of the resampled deltas.
+ */
+export function bootstrapDeltas(
+  base: WindowTable,
+  cand: WindowTable,
+  options: { percentiles: number[]; resamples: number; seed: number; confidence: number },
+): BootResult {
+  const ps = options.percentiles;
+  const B = options.resamples;
+  const deltas = ps.map(() => new Float64Array(B));
+  const errDeltas = new Float64Array(B);
+  const random = seededRandom(options.seed);
+  const wb = new Float64Array(base.blocks);
+  const wc = new Float64Array(cand.blocks);
+  const once = (weightsB: Float64Array | null, weightsC: Float64Array | null, out: (i: number, d: number) => void): number => {
+    const nb = weighted(base.counts, weightsB);
+    const nc = weighted(cand.counts, weightsC);
+    ps.forEach((p, i) => out(i, tablePercentile(cand, weightsC, nc, p) - tablePercentile(base, weightsB, nb, p)));
+    return share(nc, weighted(cand.errors, weightsC)) - share(nb, weighted(base.errors, weightsB));
+  };
+  const pointLat: number[] = [];
+  const pointErr = once(null, null, (i, d) => (pointLat[i] = d));
+  for (let r = 0; r < B; r++) {
+    draw(wb, random);
+    draw(wc, random);
+    errDeltas[r] = once(wb, wc, (i, d) => (deltas[i]![r] = d));
+  }
+  const alpha = 1 - options.confidence;
+  const interval = (xs: Float64Array, pt: number): BootInterval => {
+    xs.sort();
+    const lo = xs[Math.min(B - 1, Math.floor((alpha / 2) * B))]!;
+    const hi = xs[Math.max(0, Math.ceil((1 - alpha / 2) * B) - 1)]!;
+    return { point: pt, lo, hi };
+  };
+  return {
+    percentiles: deltas.map((xs, i) => interval(xs, pointLat[i]!)),
+    errorPct: interval(errDeltas, pointErr),
+  };
+}
+
+function share(count: number, errors: number): number {
+  return count > 0 ? (errors / count) * 100 : 0;
+}
+
+/** Multiplicities of one resample with replacement: n draws over n windows. */
+function draw(weights: Float64Array, random: () => number): void {
+  const n = weights.length;
+  weights.fill(0);
+  for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]! += 1;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { bucketValueUs, latencyBucket } from '../../src/measure/window-buckets.js';
+import { InputError } from '../../src/model/errors.js';
+import { bootstrapDeltas, tablePercentile, windowTable } from '../../src/report/bootstrap.js';
+import { compareRuns, judge } from '../../src/report/diff.js';
+import { drawWindows, makeRun, rng } from './make-run.js';
+
+const same = (n: number, us: number): number[] => Array.from({ length: n }, () => us);
+/** `windows` identical windows of 100 requests: 99 at `fastUs`, one at `slowUs`. */
+const steady = (windows: number, fastUs: number, slowUs: number): number[][] =>
+  Array.from({ length: windows }, () => [...same(99, fastUs), slowUs]);
+
+describe('tablePercentile', () => {
+  it('reads percentiles off window buckets with the HdrHistogram rank rule', () => {
+    const t = windowTable([
+      { t: 0, count: 60, errors: 0, lat: [[latencyBucket(1000), 60]] },
+      { t: 1, count: 40, errors: 0, lat: [[latencyBucket(1000), 30], [latencyBucket(8000), 10]] },
+    ]);
+    const v = (us: number): number => bucketValueUs(latencyBucket(us));
+    expect(tablePercentile(t, null, 100, 50)).toBe(v(1000));
+    expect(tablePercentile(t, null, 100, 90)).toBe(v(1000));
+    expect(tablePercentile(t, null, 100, 91)).toBe(v(8000));
+    // Window 1 twice, window 0 not at all: 60 fast, 20 slow of 80.
+    expect(tablePercentile(t, new Float64Array([0, 2]), 80, 75)).toBe(v(1000));
+    expect(tablePercentile(t, new Float64Array([0, 2]), 80, 76)).toBe(v(8000));
+  });
+
+  it('joins consecutive windows into at most MAX_BLOCKS blocks', () => {
+    const windows = Array.from({ length: 250 }, (_, t) => ({ t, count: 1, errors: 0, lat: [[latencyBucket(1000), 1]] as Array<[number, number]> }));
+    const t = windowTable(windows);
+    expect(t.blocks).toBe(84); // blocks of 3 windows
+    expect(t.counts[0]).toBe(3);
+    expect(t.counts[83]).toBe(1);
+  });
+});
+
+describe('bootstrapDeltas', () => {
+  it('gives a zero-width interval at the exact delta when every window is alike', () => {
+    const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000) }] }).segments[0]!;
+    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 2000, 2000) }] }).segments[0]!;
+    const r = bootstrapDeltas(windowTable(base.windows), windowTable(cand.windows), { percentiles: [50], resamples: 200, seed: 7, confidence: 0.95 });
+    const d = bucketValueUs(latencyBucket(2000)) - bucketValueUs(latencyBucket(1000));
+    expect(r.percentiles[0]).toEqual({ point: d, lo: d, hi: d });
+    expect(r.errorPct).toEqual({ point: 0, lo: 0, hi: 0 });
+  });
+
+  it('spans the two window kinds when half the baseline windows are slow', () => {
+    // Baseline: 10 windows at 1 ms, 10 at 4 ms; the resampled median lands on either.
+    const baseWindows = [...Array.from({ length: 10 }, () => same(50, 1000)), ...Array.from({ length: 10 }, () => same(50, 4000))];
+    const base = makeRun({ segments: [{ route: 'GET /', windows: baseWindows }] }).segments[0]!;
+    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 2000, 2000) }] }).segments[0]!;
+    const r = bootstrapDeltas(windowTable(base.windows), windowTable(cand.windows), { percentiles: [50], resamples: 1000, seed: 1, confidence: 0.95 });
+    const v = (us: number): number => bucketValueUs(latencyBucket(us));
+    expect(r.percentiles[0]!.lo).toBe(v(2000) - v(4000));
+    expect(r.percentiles[0]!.hi).toBe(v(2000) - v(1000));
+  });
+
+  it('is reproducible for a seed', () => {
+    const random = rng(3);
+    const a = windowTable(makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 50, 10_000) }] }).segments[0]!.windows);
+    const b = windowTable(makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 50, 10_000) }] }).segments[0]!.windows);
+    const o = { percentiles: [50, 99], resamples: 300, seed: 11, confidence: 0.95 };
+    expect(bootstrapDeltas(a, b, o)).toEqual(bootstrapDeltas(a, b, o));
+  });
+});
+
+describe('judge', () => {
+  it.each([
+    ['a significant 20 ms rise over both floors is a regression', 100_000, 120_000, [5_000, 30_000], 'regression'],
+    ['a significant 20 ms fall is an improvement', 120_000, 100_000, [-30_000, -7_000], 'improvement'],
+    ['an interval that straddles zero is unchanged', 100_000, 120_000, [-1_000, 30_000], 'unchanged'],
+    ['a significant but 2% change is under the relative floor', 100_000, 102_000, [1_500, 2_500], 'unchanged'],
+    ['a significant 500 µs change is under the absolute floor', 5_000, 5_500, [400, 600], 'unchanged'],
+    ['a significant 10% rise whose interval reaches down to 2% may be under the floor', 100_000, 110_000, [2_000, 18_000], 'unchanged'],
+    ['a 10% rise whose interval starts at 6% and 6 ms is a regression', 100_000, 110_000, [6_000, 14_000], 'regression'],
+  ] as const)('%s', (_name, base, cand, [lo, hi], verdict) => {
+    const d = judge(base, cand, null, { point: cand - base, lo, hi }, 1_000, 5);
+    expect(d.verdict).toBe(verdict);
+    expect(d.ci).toEqual([lo, hi]);
+    expect(d.abs).toBe(cand - base);
+  });
+
+  it('shifts the bucketed interval onto the exact delta', () => {
+    const d = judge(100_000, 120_000, null, { point: 19_000, lo: 15_000, hi: 25_000 }, 1_000, 5);
+    expect(d.ci).toEqual([16_000, 26_000]);
+    expect(d.relPct).toBe(20);
+  });
+
+  it('says why there is no verdict', () => {
+    const d = judge(1, 2, 'too few samples for P99 (n=10)', null, 1_000, 5);
+    expect(d).toMatchObject({ verdict: 'insufficient', note: 'too few samples for P99 (n=10)', ci: null });
+  });
+});
+
+describe('compareRuns', () => {
+  it('computes exact deltas and a zero-width interval for steady runs', () => {
+    const base = makeRun({ label: 'base', segments: [{ route: 'GET /a', windows: steady(20, 1000, 1000) }] });
+    const cand = makeRun({ label: 'cand', segments: [{ route: 'GET /a', windows: steady(20, 1500, 1500) }] });
+    const c = compareRuns(base, cand);
+    const row = c.views[1]!.rows[0]!;
+    expect(row.deltas.p50).toMatchObject({ base: 1000, cand: 1500, abs: 500, relPct: 50, ci: [500, 500], verdict: 'unchanged' });
+    expect(row.deltas.p50.clearsFloors).toBe(false); // 0.5 ms is under the 1 ms floor
+    expect(compareRuns(base, cand, { minAbsUs: 100 }).views[1]!.rows[0]!.deltas.p50.verdict).toBe('regression');
+  });
+
+  it('refuses runs of different recordings unless forced', () => {
+    const a = makeRun({ digest: 'aaaa', segments: [{ route: 'GET /', windows: [[1000]] }] });
+    const b = makeRun({ digest: 'bbbb', segments: [{ route: 'GET /', windows: [[1000]] }] });
+    expect(() => compareRuns(a, b)).toThrow(InputError);
+    expect(() => compareRuns(a, b)).toThrow(/different recordings/);
+    expect(compareRuns(a, b, { force: true }).differentRecordings).toBe(true);
+  });
+
+  it('has no verdict for P99 on a few hundred samples, or with few windows', () => {
+    const random = rng(5);
+    const base = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 20, 10_000) }] });
+    const cand = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 20, 30_000) }] });
+    const row = compareRuns(base, cand).views[0]!.rows[0]!;
+    expect(row.deltas.p99).toMatchObject({ verdict: 'insufficient', note: 'too few samples for P99 (n=400)' });
+    expect(row.deltas.p50.verdict).toBe('regression');
+    const short = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 5, 400, 10_000) }] });
+    expect(compareRuns(short, short).views[0]!.rows[0]!.deltas.p50.note).toBe('fewer than 10 time windows with traffic');
+  });
+
+  it('marks rows present in only one run', () => {
+    const a = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }] });
+    const b = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }, { route: 'GET /b', windows: [[1000]] }] });
+    const rows = compareRuns(a, b).views[1]!.rows;
+    expect(rows.find((r) => r.key === 'route=GET /b')!.deltas.p50.note).toBe('only in the candidate');
+  });
+});
