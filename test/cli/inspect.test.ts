@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingWriter } from '../../src/store/recording-writer.js';
+import { makeExchange, tempDir, TEST_META } from '../store/helpers.js';
+
+const BIN = resolve(import.meta.dirname, '../../bin/flashback.js');
+
+function flashback(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+let cleanup: () => void;
+let recording: string;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir());
+  recording = join(dir, 'shop.db');
+  const w = await RecordingWriter.create(recording, { ...TEST_META, source: 'record', redacted: true });
+  for (let i = 0; i < 30; i++) {
+    w.add(makeExchange({ sessionKey: `s${i % 3}`, startOffsetUs: i * 1_000, target: `/products/${i}` }), { device: i % 3 ? 'mobile' : 'desktop' });
+  }
+  w.add(
+    makeExchange({ sessionKey: 's0', startOffsetUs: 40_000, method: 'POST', target: '/checkout', route: 'POST /checkout', status: 502, responseBodyTruncated: true }),
+    { device: 'desktop' },
+  );
+  w.add(
+    makeExchange({ sessionKey: 's1', startOffsetUs: 41_000, route: 'GET /products/:id', status: null, error: 'refused', responseBody: null, responseBodyBytes: 0 }),
+    { device: 'mobile' },
+  );
+  await w.close();
+});
+afterAll(() => cleanup());
+
+describe('flashback inspect', () => {
+  it('prints format, source, span, counts, routes and cohorts', () => {
+    const r = flashback('inspect', recording);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('flashback.recording v1');
+    expect(r.stdout).toContain('record, upstream http://127.0.0.1:3000, secrets redacted');
+    expect(r.stdout).toContain('32 exchanges in 3 sessions');
+    expect(r.stdout).toContain('2xx 30 · 5xx 1 · failed 1');
+    expect(r.stdout).toMatch(/GET \/products\/:id\s*│\s*31\s*│\s*30\s*│/);
+    expect(r.stdout).toMatch(/device=mobile\s*│\s*2\s*│\s*66\.7%\s*│\s*21/);
+    expect(r.stdout).toContain('Failed     1 (refused 1)');
+    // Piped output carries no ANSI colour codes.
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('--json prints the documented shape', () => {
+    const r = flashback('inspect', recording, '--json');
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown> & {
+      meta: { format: string; schemaVersion: number; source: string };
+      span: { firstOffsetUs: number; lastOffsetUs: number };
+      routes: Array<{ route: string; exchanges: number; status: Record<string, number> }>;
+      truncated: { responses: number };
+      failed: { total: number; byKind: Record<string, number> };
+    };
+    expect(Object.keys(doc)).toEqual([
+      'inspect', 'path', 'fileBytes', 'meta', 'exchanges', 'sessions', 'span', 'status', 'bytes', 'truncated', 'failed', 'routes', 'cohorts',
+    ]);
+    expect(doc['inspect']).toBe(1);
+    expect(doc.meta).toMatchObject({ format: 'flashback.recording', schemaVersion: 1, source: 'record' });
+    expect(doc['exchanges']).toBe(32);
+    expect(doc.span).toEqual({ firstOffsetUs: 0, lastOffsetUs: 42_000, durationUs: 42_000 });
+    expect(doc.routes.map((x) => [x.route, x.exchanges])).toEqual([['GET /products/:id', 31], ['POST /checkout', 1]]);
+    expect(doc.routes[1]!.status['5xx']).toBe(1);
+    expect(doc.truncated.responses).toBe(1);
+    expect(doc.failed).toEqual({ total: 1, byKind: { refused: 1 } });
+  });
+
+  it('a text file: one line on stderr, exit 2', () => {
+    const p = join(dir, 'notes.txt');
+    writeFileSync(p, 'not a recording\n');
+    const r = flashback('inspect', p);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`flashback: Failed to open recording ${p}: not a SQLite database, so not a flashback recording\n`);
+  });
+
+  it('a missing file: one line on stderr, exit 2', () => {
+    const p = join(dir, 'nope.db');
+    const r = flashback('inspect', p, '--json');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`flashback: Failed to open recording ${p}: file not found\n`);
+  });
+
+  it('no file argument: usage error, exit 2', () => {
+    const r = flashback('inspect');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("missing required argument 'file.db'");
+  });
+});
