@@ -1,0 +1,171 @@
+/**
+ * Cohorts: the attributes of a session (device, region, auth, and whatever a
+ * scenario adds) that, with the route, make a segment.
+ */
+import type { Cohort } from '../model/session.js';
+import type { HeaderList } from '../model/exchange.js';
+
+/** Device class of a user agent. */
+export type Device = 'mobile' | 'tablet' | 'desktop' | 'bot';
+
+/**
+ * Automated clients: crawlers, HTTP libraries and command-line tools, headless
+ * browsers, link previewers, load generators.
+ */
+const BOT_RE =
+  /(?<!cu)bot\b|bot\/|crawl|spider|slurp|^curl\/|^wget\/|python-requests|python-urllib|aiohttp|python-httpx|go-http-client|headlesschrome|phantomjs|^java\/|apache-httpclient|libwww-perl|postmanruntime|insomnia|httpie|node-fetch|axios\/|^undici|^node$|^got \(|^k6\/|autocannon|^wrk|vegeta|gatling|jmeter|locust|facebookexternalhit|embedly|lighthouse|pingdom|uptimerobot|archiver/i;
+const TABLET_RE = /ipad|tablet|kindle|silk\/|playbook|nexus (?:7|9|10)\b|sm-t\d/i;
+const MOBILE_RE = /iphone|ipod|mobile|windows phone|iemobile|opera mini|blackberry|bb10|webos|fennec/i;
+/** Native app stacks: Android's Dalvik and okhttp, iOS's CFNetwork. */
+const APP_RE = /^dalvik\/|^okhttp\/|cfnetwork\//i;
+
+/**
+ * Device class from a `User-Agent` header, checked in this order:
+ * 1. no user agent at all (absent, empty or `-` as access logs write it) → `bot`:
+ *    every browser sends one, scripts often don't;
+ * 2. crawlers, HTTP libraries and tools, headless browsers → `bot`
+ *    (Googlebot's smartphone agent is a bot, not a phone);
+ * 3. iPad, Kindle/Silk, `Tablet`, or Android without `Mobile` → `tablet`
+ *    (iPadOS 13+ Safari sends a desktop Mac agent and is counted `desktop`);
+ * 4. native app stacks (Dalvik, okhttp, CFNetwork), iPhone/iPod, Android
+ *    with `Mobile`, or any other `Mobile` → `mobile`;
+ * 5. anything else → `desktop`.
+ */
+export function deviceFromUserAgent(ua: string | undefined): Device {
+  if (ua === undefined) return 'bot';
+  const s = ua.trim();
+  if (s === '' || s === '-') return 'bot';
+  if (BOT_RE.test(s)) return 'bot';
+  if (TABLET_RE.test(s)) return 'tablet';
+  if (APP_RE.test(s)) return 'mobile';
+  const android = /android/i.test(s);
+  if (android && !/mobile/i.test(s)) return 'tablet';
+  if (MOBILE_RE.test(s)) return 'mobile';
+  return 'desktop';
+}
+
+/**
+ * A cohort attribute rule from a scenario file.
+ *
+ * The value is taken from the first present `header` (in order), else from
+ * `cookie`; then `map` (keys compared case-insensitively) turns it into the
+ * attribute, with unmapped values kept as they are unless `default` is given.
+ * Absent → `default`, else `unknown`.
+ *
+ * A rule named like a built-in (`device`, `region`, `auth`) with no `header`
+ * or `cookie` refines the built-in: `{ "name": "region", "map": { "de": "eu" },
+ * "default": "other" }` maps the built-in region. With a source it replaces it.
+ */
+export interface CohortRule {
+  name: string;
+  /** Request header names; the first present wins. */
+  header?: string[];
+  /** A request cookie name, used when no `header` is present. */
+  cookie?: string;
+  map?: Record<string, string>;
+  default?: string;
+}
+
+/** Headers the built-in `region` attribute is read from, first present wins. */
+export const REGION_HEADERS = ['x-region', 'cf-ipcountry', 'x-geo-country'];
+/** Names of the built-in attributes. */
+export const BUILTIN_ATTRIBUTES = ['device', 'region', 'auth'] as const;
+
+/** Longest attribute value kept; longer values are cut (cohorts must stay few). */
+const MAX_VALUE_CHARS = 64;
+
+/** Lower-cased, trimmed, with the segment-key separators (`|`, `,`, `=`) and spaces replaced by `_`. */
+export function cohortValue(raw: string): string {
+  let v = raw.trim().toLowerCase();
+  if (v.length > MAX_VALUE_CHARS) v = v.slice(0, MAX_VALUE_CHARS);
+  return v.replace(/[|,=\s]+/g, '_');
+}
+
+/** Value of cookie `name` in the request's `cookie` header(s), or undefined. */
+export function requestCookie(headers: HeaderList, name: string): string | undefined {
+  for (const [k, v] of headers) {
+    if (k !== 'cookie') continue;
+    let start = 0;
+    while (start < v.length) {
+      let end = v.indexOf(';', start);
+      if (end < 0) end = v.length;
+      const eq = v.indexOf('=', start);
+      if (eq > start && eq < end && v.slice(start, eq).trim() === name) return v.slice(eq + 1, end).trim();
+      start = end + 1;
+    }
+  }
+  return undefined;
+}
+
+function firstHeader(headers: HeaderList, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    for (const [k, v] of headers) if (k === name && v.trim() !== '') return v;
+  }
+  return undefined;
+}
+
+interface CompiledRule {
+  name: string;
+  header: string[] | null;
+  cookie: string | null;
+  map: Map<string, string> | null;
+  default: string | null;
+}
+
+function compile(rule: CohortRule): CompiledRule {
+  const map = rule.map
+    ? new Map(Object.entries(rule.map).map(([k, v]) => [k.trim().toLowerCase(), cohortValue(v)]))
+    : null;
+  return {
+    name: rule.name,
+    header: rule.header && rule.header.length > 0 ? rule.header.map((h) => h.toLowerCase()) : null,
+    cookie: rule.cookie ?? null,
+    map,
+    default: rule.default === undefined ? null : cohortValue(rule.default),
+  };
+}
+
+/**
+ * Classifies a session into a {@link Cohort} from its requests' headers.
+ * Built-in attributes: `device` ({@link deviceFromUserAgent}), `region`
+ * (first of {@link REGION_HEADERS}, lower-cased, `unknown` when absent) and
+ * `auth` (`signed-in` / `anonymous`, from the sessionizer's verdict). Scenario
+ * rules refine or replace these and add their own, in the order given.
+ */
+export class CohortClassifier {
+  private readonly rules: CompiledRule[];
+
+  constructor(rules: CohortRule[] = []) {
+    const byName = new Map<string, CompiledRule>();
+    for (const name of BUILTIN_ATTRIBUTES) {
+      byName.set(name, { name, header: null, cookie: null, map: null, default: null });
+    }
+    for (const r of rules) byName.set(r.name, compile(r));
+    this.rules = [...byName.values()];
+  }
+
+  /** Cohort of a session from a request's headers; `signedIn` says whether the session carried credentials. */
+  classify(requestHeaders: HeaderList, signedIn: boolean): Cohort {
+    const cohort: Cohort = {};
+    for (const r of this.rules) cohort[r.name] = this.value(r, requestHeaders, signedIn);
+    return cohort;
+  }
+
+  private value(r: CompiledRule, headers: HeaderList, signedIn: boolean): string {
+    let raw: string | undefined;
+    if (r.header !== null || r.cookie !== null) {
+      if (r.header !== null) raw = firstHeader(headers, r.header);
+      if (raw === undefined && r.cookie !== null) raw = requestCookie(headers, r.cookie);
+    } else if (r.name === 'device') {
+      raw = deviceFromUserAgent(firstHeader(headers, ['user-agent']));
+    } else if (r.name === 'region') {
+      raw = firstHeader(headers, REGION_HEADERS);
+    } else if (r.name === 'auth') {
+      raw = signedIn ? 'signed-in' : 'anonymous';
+    }
+    if (raw === undefined || raw.trim() === '') return r.default ?? 'unknown';
+    const v = cohortValue(raw);
+    if (r.map !== null) return r.map.get(v) ?? r.default ?? v;
+    return v;
+  }
+}

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { CohortClassifier, cohortValue, deviceFromUserAgent, requestCookie } from '../../src/segment/cohort.js';
+import type { HeaderList } from '../../src/model/exchange.js';
+
+const UA = {
+  iphone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+  androidPhone:
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36',
+  androidTablet:
+    'Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  ipad: 'Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1',
+  kindle: 'Mozilla/5.0 (Linux; U; Android 4.0.3; en-us; KFTT Build/IML74K) AppleWebKit/537.36 (KHTML, like Gecko) Silk/3.68 like Chrome/39.0.2171.93 Safari/537.36',
+  windowsChrome:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+  macSafari:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+  linuxFirefox: 'Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0',
+  googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+  googlebotSmartphone:
+    'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.60 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+  bingbot: 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
+  curl: 'curl/8.5.0',
+  wget: 'Wget/1.21.4',
+  pythonRequests: 'python-requests/2.31.0',
+  goClient: 'Go-http-client/1.1',
+  headless:
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36',
+  baiduspider: 'Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)',
+  cubotPhone:
+    'Mozilla/5.0 (Linux; Android 9; CUBOT X19) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0.4430.91 Mobile Safari/537.36',
+  dalvik: 'Dalvik/2.1.0 (Linux; U; Android 11; Pixel 4a Build/RQ3A.210805.001.A1)',
+} as const;
+
+describe('deviceFromUserAgent', () => {
+  const cases: Array<[string, string | undefined, string]> = [
+    ['an iPhone is mobile', UA.iphone, 'mobile'],
+    ['an Android phone (Mobile) is mobile', UA.androidPhone, 'mobile'],
+    ['an Android device without Mobile is a tablet', UA.androidTablet, 'tablet'],
+    ['an iPad is a tablet', UA.ipad, 'tablet'],
+    ['a Kindle (Silk) is a tablet', UA.kindle, 'tablet'],
+    ['Chrome on Windows is desktop', UA.windowsChrome, 'desktop'],
+    ['Safari on a Mac is desktop', UA.macSafari, 'desktop'],
+    ['Firefox on Linux is desktop', UA.linuxFirefox, 'desktop'],
+    ['Googlebot is a bot', UA.googlebot, 'bot'],
+    ["Googlebot's smartphone agent is a bot, not a phone", UA.googlebotSmartphone, 'bot'],
+    ['bingbot is a bot', UA.bingbot, 'bot'],
+    ['Baiduspider is a bot', UA.baiduspider, 'bot'],
+    ['curl is a bot', UA.curl, 'bot'],
+    ['wget is a bot', UA.wget, 'bot'],
+    ['python-requests is a bot', UA.pythonRequests, 'bot'],
+    ["Go's HTTP client is a bot", UA.goClient, 'bot'],
+    ['headless Chrome is a bot', UA.headless, 'bot'],
+    ['a CUBOT phone is a phone, not a bot', UA.cubotPhone, 'mobile'],
+    ['an Android app (Dalvik) is mobile', UA.dalvik, 'mobile'],
+    ['no user agent at all counts as a bot', undefined, 'bot'],
+    ['an empty user agent counts as a bot', '', 'bot'],
+    ['an access log "-" counts as a bot', '-', 'bot'],
+  ];
+  it.each(cases)('%s', (_name, ua, expected) => {
+    expect(deviceFromUserAgent(ua)).toBe(expected);
+  });
+});
+
+describe('CohortClassifier', () => {
+  const h = (...pairs: Array<[string, string]>): HeaderList => pairs;
+
+  it('gives device, region and auth by default', () => {
+    const c = new CohortClassifier();
+    expect(c.classify(h(['user-agent', UA.iphone], ['x-region', 'EU']), false)).toEqual({
+      device: 'mobile',
+      region: 'eu',
+      auth: 'anonymous',
+    });
+  });
+
+  it('reads region from the first of x-region, cf-ipcountry, x-geo-country', () => {
+    const c = new CohortClassifier();
+    expect(c.classify(h(['x-geo-country', 'US'], ['cf-ipcountry', 'DE']), true).region).toBe('de');
+    expect(c.classify(h(['x-geo-country', 'US']), true).region).toBe('us');
+  });
+
+  it('says unknown when no region header is present', () => {
+    expect(new CohortClassifier().classify([], false).region).toBe('unknown');
+  });
+
+  it('says signed-in when the sessionizer says so', () => {
+    expect(new CohortClassifier().classify([], true).auth).toBe('signed-in');
+  });
+
+  it('lets a scenario rule map the built-in region', () => {
+    const c = new CohortClassifier([{ name: 'region', map: { de: 'eu', fr: 'eu', us: 'na' }, default: 'other' }]);
+    expect(c.classify(h(['x-region', 'DE']), false).region).toBe('eu');
+    expect(c.classify(h(['x-region', 'JP']), false).region).toBe('other');
+    expect(c.classify([], false).region).toBe('other');
+  });
+
+  it('lets a scenario rule replace a built-in source', () => {
+    const c = new CohortClassifier([{ name: 'region', header: ['x-datacenter'] }]);
+    expect(c.classify(h(['x-region', 'eu'], ['x-datacenter', 'FRA1']), false).region).toBe('fra1');
+  });
+
+  it('adds attributes from a header, first present wins', () => {
+    const c = new CohortClassifier([{ name: 'plan', header: ['x-plan', 'x-tier'] }]);
+    expect(c.classify(h(['x-tier', 'Gold'], ['x-plan', 'Pro']), false).plan).toBe('pro');
+    expect(c.classify(h(['x-tier', 'Gold']), false).plan).toBe('gold');
+  });
+
+  it('adds attributes from a cookie', () => {
+    const c = new CohortClassifier([{ name: 'ab', cookie: 'exp', map: { a: 'control', b: 'variant' } }]);
+    expect(c.classify(h(['cookie', 'sid=1; exp=b; x=y']), false).ab).toBe('variant');
+    expect(c.classify(h(['cookie', 'sid=1']), false).ab).toBe('unknown');
+  });
+
+  it('keeps an unmapped value when no default is given', () => {
+    const c = new CohortClassifier([{ name: 'app', header: ['x-app'], map: { ios: 'apple' } }]);
+    expect(c.classify(h(['x-app', 'android']), false).app).toBe('android');
+  });
+
+  it('keeps segment-key separators out of values', () => {
+    const c = new CohortClassifier([{ name: 'plan', header: ['x-plan'] }]);
+    expect(c.classify(h(['x-plan', 'a|b,c=d e']), false).plan).toBe('a_b_c_d_e');
+  });
+});
+
+describe('helpers', () => {
+  it('cohortValue cuts values to 64 characters', () => {
+    expect(cohortValue('x'.repeat(100))).toHaveLength(64);
+  });
+  it('requestCookie finds a cookie among several headers', () => {
+    expect(requestCookie([['cookie', 'a=1'], ['cookie', 'b=2; c=3']], 'c')).toBe('3');
+    expect(requestCookie([['cookie', 'ab=1']], 'a')).toBeUndefined();
+  });
+});
