@@ -1,13 +1,165 @@
+import { basename } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { out } from '../output.js';
+import Table from 'cli-table3';
+import { summarizeRoutes, type RouteSummary } from '../../measure/route-summary.js';
+import { writeRunResult } from '../../measure/run-file.js';
+import { RunError, UsageError } from '../../model/errors.js';
+import type { RunResult } from '../../model/run-result.js';
+import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
+import { openRecordingSource } from '../../replay/open-recording.js';
+import {
+  parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
+} from '../../replay/replay-options.js';
+import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
+import { loadScenario, type Scenario } from '../../segment/scenario.js';
+import { out, tableStyle, warn } from '../output.js';
+import { TOOL_VERSION } from '../version.js';
 
-/** Registers `flashback replay` (not yet available). */
+interface ReplayFlags {
+  target?: string; scale?: string; speed?: string; duration?: string; ramp: string; jitter?: string;
+  methods?: string; routes?: string; seed: string; shard: string; startAt?: string; concurrency?: string;
+  timeout: string; workers?: string; header: string[]; out?: string; label?: string; window: string;
+  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean;
+}
+
+const DEFAULT_CONCURRENCY = 1000;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Registers `flashback replay <recording> --target URL [...]`. */
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('replay (not yet available)')
-    .allowUnknownOption()
-    .action(() => {
-      out('flashback replay: not yet available in this version');
+    .description('replay a recording against a target at a multiple of its volume, with honest timing; writes run.json')
+    .argument('<recording>', 'recording file (.db)')
+    .option('--target <url>', 'origin to replay against, e.g. http://staging:3000 (required)')
+    .option('--scale <n>', 'copies of every session (fractions by seeded sampling)', undefined)
+    .option('--speed <x>', 'time compression: 2 replays twice as fast')
+    .option('--duration <d>', 'run length: loops the recording, or stops early (e.g. 5m)')
+    .option('--ramp <d>', 'grow the scale linearly from 1 to --scale over this long', '0')
+    .option('--jitter <d>', 'seeded random delay added to each copy\'s start', undefined)
+    .option('--methods <list>', 'replay only these methods, e.g. GET,HEAD')
+    .option('--routes <glob>', 'replay only routes whose template path matches, e.g. "/products/**"')
+    .option('--seed <n>', 'seed of every random choice (sampling, jitter, shards)', '1')
+    .option('--shard <i/N>', 'take shard i of N of the sessions (run the others elsewhere, then report merge)', '1/1')
+    .option('--start-at <iso>', 'wall-clock time to start at, so shards begin together')
+    .option('--concurrency <c>', `requests in flight at most (default ${DEFAULT_CONCURRENCY}); queueing counts in response time`)
+    .option('--timeout <d>', 'per-request timeout', '10s')
+    .option('--workers <w>', 'worker threads (default: cores - 1, at least 1)')
+    .option('--header <h>', "header on every request, 'Name: value' ($VAR expanded); repeatable", collect, [])
+    .option('--out <file>', 'where to write run.json (default reports/run-<time>.json)')
+    .option('--label <text>', 'label of this run in reports (default: the out file name)')
+    .option('--window <d>', 'time window of per-window counts', '1s')
+    .option('--max-send-lag <d>', 'send lag p99 above this makes the run invalid', '10ms')
+    .option('--scenario <file>', 'scenario file with replay defaults (flags win)')
+    .option('--quiet', 'no progress or summary output')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (recording: string, flags: ReplayFlags) => {
+      const config = buildConfig(recording, flags);
+      try {
+        await execute(config, flags);
+      } finally {
+        config.source.close();
+      }
     });
+}
+
+function buildConfig(recording: string, f: ReplayFlags): ReplayConfig & { out: string } {
+  const scenario: Scenario = f.scenario ? loadScenario(f.scenario) : {};
+  const sr = scenario.replay ?? {};
+  const target = parseTarget(f.target);
+  const scale = f.scale !== undefined ? parsePositiveNumber(f.scale, '--scale') : (sr.scale ?? 1);
+  const speed = f.speed !== undefined ? parsePositiveNumber(f.speed, '--speed') : (sr.speed ?? 1);
+  const durationText = f.duration ?? sr.duration;
+  const durationUs = durationText !== undefined ? parseDurationUs(durationText, '--duration') : null;
+  if (durationUs === 0) throw new UsageError('--duration must be more than 0');
+  const jitterUs = parseDurationUs(f.jitter ?? sr.jitter ?? '1s', '--jitter');
+  const concurrency = f.concurrency !== undefined ? parsePositiveInt(f.concurrency, '--concurrency') : (sr.concurrency ?? DEFAULT_CONCURRENCY);
+  const workers = f.workers !== undefined ? parsePositiveInt(f.workers, '--workers') : Math.max(1, availableParallelism() - 1);
+  const windowUs = parseDurationUs(f.window, '--window');
+  const timeoutUs = parseDurationUs(f.timeout, '--timeout');
+  if (windowUs <= 0 || timeoutUs <= 0) throw new UsageError('--window and --timeout must be more than 0');
+  const plan = {
+    scale, speed, durationUs,
+    rampUs: parseDurationUs(f.ramp, '--ramp'),
+    jitterUs,
+    seed: parseSeed(f.seed),
+    methods: f.methods !== undefined ? parseMethods(f.methods) : null,
+    routes: f.routes ?? null,
+    shard: parseShard(f.shard),
+  };
+  const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
+  const startAtMs = f.startAt !== undefined ? parseStartAt(f.startAt, Date.now()) : undefined;
+  const maxSendLagUs = parseDurationUs(f.maxSendLag, '--max-send-lag', 'ms');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const outPath = f.out ?? `reports/run-${stamp}.json`;
+  const source = openRecordingSource(recording);
+  if (source.upstream !== null && new URL(source.upstream).origin === target) {
+    warn(`--target ${target} is the origin this recording was made from`);
+  }
+  return {
+    source, target, plan, headers, concurrency, timeoutUs, windowUs, workers, maxSendLagUs,
+    label: f.label ?? basename(outPath).replace(/\.json$/, ''),
+    toolVersion: TOOL_VERSION,
+    out: outPath,
+    ...(startAtMs === undefined ? {} : { startAtMs }),
+  };
+}
+
+async function execute(config: ReplayConfig & { out: string }, f: ReplayFlags): Promise<void> {
+  const running = startReplay(config);
+  const onSignal = (): void => running.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ticker = f.quiet ? null : startProgress(running);
+  let result: RunResult;
+  try {
+    result = await running.result;
+  } finally {
+    if (ticker) clearInterval(ticker);
+    if (!f.quiet && process.stderr.isTTY) process.stderr.write('\n');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  writeRunResult(config.out, result);
+  const summary = summarizeRoutes(result);
+  if (f.json) out(JSON.stringify({ out: config.out, valid: result.valid, invalidReasons: result.invalidReasons, totals: result.totals, overall: summary.overall, routes: summary.routes }, null, 2));
+  else if (!f.quiet) printSummary(result, summary, config.out);
+  if (!result.valid) {
+    throw new RunError(`the run is not a valid measurement: ${result.invalidReasons.join('; ')}`, { hint: `figures written to ${config.out} anyway` });
+  }
+}
+
+function progressLine(running: RunningReplay): string {
+  const p = running.progress();
+  const rate = p.elapsedUs > 0 ? Math.round(p.done / (p.elapsedUs / 1e6)) : 0;
+  const el = (p.elapsedUs / 1e6).toFixed(0);
+  const planned = (running.plannedUs / 1e6).toFixed(0);
+  return `${el}s/${planned}s  ${p.done} requests  ${rate} req/s  ${p.inFlight} in flight  ${p.errors} errors  p99 ${formatUs(p.recentP99Us)} (last 10s)`;
+}
+
+function startProgress(running: RunningReplay): NodeJS.Timeout {
+  const tty = Boolean(process.stderr.isTTY);
+  const t = setInterval(() => {
+    if (tty) process.stderr.write(`\r\x1b[2K${progressLine(running)}`);
+    else process.stderr.write(`flashback replay: ${progressLine(running)}\n`);
+  }, tty ? 500 : 10_000);
+  t.unref();
+  return t;
+}
+
+function printSummary(result: RunResult, s: { overall: RouteSummary; routes: RouteSummary[] }, outPath: string): void {
+  const t = result.totals;
+  out(`Replayed ${t.requests} requests in ${t.sessions} sessions against ${result.target} in ${formatUs(result.durationUs)}` +
+    ` (${Math.round(t.requests / Math.max(result.durationUs / 1e6, 1e-6))} req/s); send lag p99 ${formatUs(t.sendLagP99Us)}`);
+  const table = new Table({ head: ['route', 'count', 'errors', '5xx', 'mismatch', 'p50', 'p95', 'p99', 'max'], style: tableStyle() });
+  for (const r of [s.overall, ...s.routes.slice(0, 10)]) {
+    table.push([r.route, r.count, r.errors, r.serverErrors, r.mismatches, formatUs(r.p50), formatUs(r.p95), formatUs(r.p99), formatUs(r.max)]);
+  }
+  out(table.toString());
+  if (t.droppedRedactedHeaders > 0) out(`${t.droppedRedactedHeaders} redacted header values had no live value and were dropped`);
+  out(`${result.valid ? 'Valid measurement' : 'NOT a valid measurement: ' + result.invalidReasons.join('; ')}. Written to ${outPath}`);
 }

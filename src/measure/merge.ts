@@ -1,0 +1,163 @@
+import { InputError } from '../model/errors.js';
+import type { ErrorKind } from '../model/exchange.js';
+import type { RunPlan, RunResult, SegmentResult, WindowCounts } from '../model/run-result.js';
+import type { Cohort } from '../model/session.js';
+import { decodeHistogram, encodeHistogram, percentilesOf, type Histogram } from './histogram.js';
+
+function addAll(target: Histogram | null, base64: string): Histogram {
+  const h = decodeHistogram(base64);
+  if (target === null) return h;
+  target.add(h);
+  return target;
+}
+
+function mergeWindows(parts: SegmentResult[]): WindowCounts[] {
+  const byT = new Map<number, { count: number; errors: number; lat: Map<number, number> }>();
+  for (const p of parts) {
+    for (const w of p.windows) {
+      let acc = byT.get(w.t);
+      if (!acc) byT.set(w.t, (acc = { count: 0, errors: 0, lat: new Map() }));
+      acc.count += w.count;
+      acc.errors += w.errors;
+      for (const [b, c] of w.lat) acc.lat.set(b, (acc.lat.get(b) ?? 0) + c);
+    }
+  }
+  return [...byT]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, w]) => ({ t, count: w.count, errors: w.errors, lat: [...w.lat].sort((a, b) => a[0] - b[0]) }));
+}
+
+/**
+ * Merges segments into one (shards of one segment, or coarser views: per
+ * route, per cohort, overall). Histograms are decoded, added and re-encoded,
+ * so percentiles of the merge are those of one big run.
+ */
+export function mergeSegments(key: string, route: string, cohort: Cohort, parts: SegmentResult[]): SegmentResult {
+  let response: Histogram | null = null;
+  let service: Histogram | null = null;
+  let sendLag: Histogram | null = null;
+  const out: SegmentResult = {
+    key, route, cohort,
+    count: 0, errors: 0, serverErrors: 0, mismatches: 0, bytes: 0,
+    byStatusClass: {}, byErrorKind: {},
+    p50: 0, p95: 0, p99: 0, p999: 0, max: 0,
+    histograms: { response: '', service: '', sendLag: '' },
+    windows: mergeWindows(parts),
+  };
+  for (const p of parts) {
+    out.count += p.count;
+    out.errors += p.errors;
+    out.serverErrors += p.serverErrors;
+    out.mismatches += p.mismatches;
+    out.bytes += p.bytes;
+    for (const [k, v] of Object.entries(p.byStatusClass) as Array<[keyof SegmentResult['byStatusClass'], number]>) {
+      out.byStatusClass[k] = (out.byStatusClass[k] ?? 0) + v;
+    }
+    for (const [k, v] of Object.entries(p.byErrorKind) as Array<[ErrorKind, number]>) {
+      out.byErrorKind[k] = (out.byErrorKind[k] ?? 0) + v;
+    }
+    response = addAll(response, p.histograms.response);
+    service = addAll(service, p.histograms.service);
+    sendLag = addAll(sendLag, p.histograms.sendLag);
+  }
+  if (response && service && sendLag) {
+    const pr = percentilesOf(response);
+    Object.assign(out, { p50: pr.p50, p95: pr.p95, p99: pr.p99, p999: pr.p999, max: pr.max });
+    out.histograms = {
+      response: encodeHistogram(response),
+      service: encodeHistogram(service),
+      sendLag: encodeHistogram(sendLag),
+    };
+  }
+  return out;
+}
+
+/** Plan fields that may differ between shards of one run. */
+function comparablePlan(plan: RunPlan): string {
+  const { shard, workers: _workers, plannedUs: _plannedUs, ...rest } = plan;
+  return JSON.stringify({ ...rest, shardCount: shard.count });
+}
+
+function firstDifference(a: RunPlan, b: RunPlan): string {
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  for (const k of Object.keys(ra)) {
+    if (k === 'workers' || k === 'plannedUs') continue;
+    if (k === 'shard') {
+      if (a.shard.count !== b.shard.count) return `shard count (${a.shard.count} vs ${b.shard.count})`;
+      continue;
+    }
+    if (JSON.stringify(ra[k]) !== JSON.stringify(rb[k])) return `${k} (${JSON.stringify(ra[k])} vs ${JSON.stringify(rb[k])})`;
+  }
+  return 'plan';
+}
+
+/**
+ * Merges shard results of the same recording and plan into one result whose
+ * counts and histograms equal those of one unsharded run. Throws
+ * {@link InputError} for results of different recordings or plans, or the
+ * same shard twice.
+ */
+export function mergeRuns(results: RunResult[]): RunResult {
+  const first = results[0];
+  if (!first) throw new InputError('Failed to merge runs: no results given');
+  const seenShards = new Set<number>();
+  for (const r of results) {
+    if (r.recording.digest !== first.recording.digest) {
+      throw new InputError(
+        `Failed to merge runs: "${r.label}" replayed a different recording (${r.recording.path}, digest ${r.recording.digest.slice(0, 12)}) than "${first.label}" (${first.recording.path}, digest ${first.recording.digest.slice(0, 12)})`,
+      );
+    }
+    if (comparablePlan(r.plan) !== comparablePlan(first.plan)) {
+      throw new InputError(`Failed to merge runs: "${r.label}" has a different plan than "${first.label}": ${firstDifference(first.plan, r.plan)}`);
+    }
+    if (r.target !== first.target) {
+      throw new InputError(`Failed to merge runs: "${r.label}" targeted ${r.target}, "${first.label}" targeted ${first.target}`);
+    }
+    if (r.plan.shard.count > 1 && r.mergedFrom === undefined) {
+      if (seenShards.has(r.plan.shard.index)) {
+        throw new InputError(`Failed to merge runs: shard ${r.plan.shard.index}/${r.plan.shard.count} given twice`);
+      }
+      seenShards.add(r.plan.shard.index);
+    }
+  }
+  const groups = new Map<string, SegmentResult[]>();
+  for (const r of results) for (const s of r.segments) {
+    const g = groups.get(s.key);
+    if (g) g.push(s);
+    else groups.set(s.key, [s]);
+  }
+  const segments = [...groups.keys()].sort().map((k) => {
+    const parts = groups.get(k)!;
+    return mergeSegments(k, parts[0]!.route, parts[0]!.cohort, parts);
+  });
+  let sendLag: Histogram | null = null;
+  for (const s of segments) sendLag = addAll(sendLag, s.histograms.sendLag);
+  const starts = results.map((r) => Date.parse(r.startedAt));
+  const startMs = Math.min(...starts);
+  const endMs = Math.max(...results.map((r, i) => starts[i]! + r.durationUs / 1000));
+  const sum = (f: (r: RunResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+  const reasons = [...new Set(results.flatMap((r) => r.invalidReasons.map((x) => (results.length > 1 ? `${r.label}: ${x}` : x))))];
+  return {
+    ...first,
+    label: first.label,
+    plan: { ...first.plan, shard: { index: 0, count: first.plan.shard.count }, plannedUs: Math.max(...results.map((r) => r.plan.plannedUs)) },
+    startedAt: new Date(startMs).toISOString(),
+    durationUs: Math.round((endMs - startMs) * 1000),
+    valid: results.every((r) => r.valid),
+    invalidReasons: reasons,
+    totals: {
+      requests: sum((r) => r.totals.requests),
+      errors: sum((r) => r.totals.errors),
+      serverErrors: sum((r) => r.totals.serverErrors),
+      mismatches: sum((r) => r.totals.mismatches),
+      bytes: sum((r) => r.totals.bytes),
+      sessions: sum((r) => r.totals.sessions),
+      unsent: sum((r) => r.totals.unsent),
+      droppedRedactedHeaders: sum((r) => r.totals.droppedRedactedHeaders),
+      sendLagP99Us: sendLag && sendLag.totalCount > 0 ? sendLag.getValueAtPercentile(99) : 0,
+    },
+    segments,
+    mergedFrom: sum((r) => r.mergedFrom ?? 1),
+  };
+}

@@ -1,0 +1,68 @@
+import type { RunTotals, SegmentResult } from '../model/run-result.js';
+import type { Sample } from '../model/sample.js';
+import { createHistogram, recordUs, type Histogram } from './histogram.js';
+import { SegmentAccumulator } from './segment-accumulator.js';
+
+/** What {@link RunRecorder.close} returns: the rest of a `RunResult` is filled in by replay. */
+export interface RecordedRun {
+  segments: SegmentResult[];
+  totals: Omit<RunTotals, 'sessions' | 'unsent' | 'droppedRedactedHeaders'>;
+}
+
+/**
+ * The sink replay feeds: one {@link SegmentAccumulator} per segment key, plus
+ * a run-wide send-lag histogram for the validity check. `add()` copies what it
+ * needs, so callers may reuse one `Sample` object for every request.
+ * Call `initHistograms()` first for the WASM histograms.
+ */
+export class RunRecorder {
+  private readonly windowUs: number;
+  private readonly segments = new Map<string, SegmentAccumulator>();
+  private readonly sendLag: Histogram = createHistogram();
+  private closed = false;
+
+  constructor(options: { windowUs: number }) {
+    if (!(options.windowUs > 0)) throw new RangeError('windowUs must be positive');
+    this.windowUs = options.windowUs;
+  }
+
+  /** Records one replayed request. Hot path: a Map lookup and three histogram records. */
+  add(sample: Sample): void {
+    let seg = this.segments.get(sample.segment);
+    if (seg === undefined) {
+      seg = new SegmentAccumulator(sample.segment, this.windowUs);
+      this.segments.set(sample.segment, seg);
+    }
+    seg.add(sample);
+    recordUs(this.sendLag, sample.sentUs - sample.intendedUs);
+  }
+
+  /** Number of samples so far. */
+  get samples(): number {
+    return this.sendLag.totalCount;
+  }
+
+  /** Computes the figures (segments sorted by key) and frees every histogram. Call once. */
+  close(): RecordedRun {
+    if (this.closed) throw new Error('RunRecorder already closed');
+    this.closed = true;
+    const segments = [...this.segments.keys()].sort().map((k) => this.segments.get(k)!.close());
+    const totals: RecordedRun['totals'] = {
+      requests: 0,
+      errors: 0,
+      serverErrors: 0,
+      mismatches: 0,
+      bytes: 0,
+      sendLagP99Us: this.sendLag.totalCount === 0 ? 0 : this.sendLag.getValueAtPercentile(99),
+    };
+    for (const s of segments) {
+      totals.requests += s.count;
+      totals.errors += s.errors;
+      totals.serverErrors += s.serverErrors;
+      totals.mismatches += s.mismatches;
+      totals.bytes += s.bytes;
+    }
+    this.sendLag.destroy();
+    return { segments, totals };
+  }
+}

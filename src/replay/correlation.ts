@@ -1,0 +1,194 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import type { Exchange, HeaderList } from '../model/exchange.js';
+
+/** Where a live value is read from in a response. */
+export type Extractor =
+  | { kind: 'json'; path: Array<string | number> }
+  | { kind: 'header'; name: string }
+  | { kind: 'location-segment'; index: number };
+
+/** A value a response handed out: read live from step `step`'s response into `vars[varIndex]`. */
+export interface Source {
+  step: number;
+  varIndex: number;
+  extractor: Extractor;
+  /** The value the recording had. */
+  recorded: string;
+}
+
+/** In a later request, `recorded` is replaced by the live value of `vars[varIndex]`. */
+export interface Substitution {
+  varIndex: number;
+  recorded: string;
+  inPath: boolean;
+  /** Lower-case names of headers that carry the value. */
+  inHeaders: string[];
+  inBody: boolean;
+}
+
+/** The correlation of one session: sources per step and substitutions per step. */
+export interface SessionCorrelation {
+  sources: Source[][];
+  substitutions: Substitution[][];
+  vars: number;
+}
+
+const MIN_LEN = 3;
+const MAX_LEN = 2048;
+/** Response headers that never carry a value handed to the client for later use. */
+const NOT_HANDED_OUT = new Set([
+  'date', 'content-length', 'content-type', 'content-encoding', 'server', 'connection', 'set-cookie',
+  'cache-control', 'vary', 'expires', 'last-modified', 'keep-alive', 'age', 'via', 'accept-ranges',
+  'pragma', 'x-powered-by', 'strict-transport-security', 'location', 'transfer-encoding',
+]);
+/** Request headers substitution never touches (cookie goes through the jar). */
+const NOT_SUBSTITUTED = new Set(['cookie', 'host', 'content-length', 'user-agent', 'accept', 'accept-encoding', 'accept-language']);
+
+function decodeBody(ex: Exchange): string | null {
+  const body = ex.responseBody;
+  if (!body || body.length === 0 || ex.responseBodyTruncated) return null;
+  try {
+    const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const enc = ex.responseEncoding;
+    const raw = enc === 'gzip' ? gunzipSync(buf) : enc === 'br' ? brotliDecompressSync(buf) : enc === 'deflate' ? inflateSync(buf) : buf;
+    return raw.toString('utf8');
+  } catch {
+    return null;
+  }
+}
+
+function isJson(headers: HeaderList): boolean {
+  for (const [k, v] of headers) if (k === 'content-type') return v.includes('json');
+  return false;
+}
+
+function walkJson(value: unknown, path: Array<string | number>, out: Array<[string, Extractor]>): void {
+  if (out.length > 500) return;
+  if (typeof value === 'string' || typeof value === 'number') {
+    const s = String(value);
+    if (s.length >= MIN_LEN && s.length <= MAX_LEN) out.push([s, { kind: 'json', path: [...path] }]);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && i < 100; i++) walkJson(value[i], [...path, i], out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) walkJson(v, [...path, k], out);
+  }
+}
+
+/** Values a recorded response handed out, with how to read each from a live response. */
+export function handedOutValues(ex: Exchange): Array<[string, Extractor]> {
+  const out: Array<[string, Extractor]> = [];
+  for (const [name, value] of ex.responseHeaders) {
+    if (name === 'location') {
+      const path = value.replace(/^[a-z]+:\/\/[^/]+/i, '').split('?')[0]!.split('/');
+      path.forEach((seg, index) => {
+        if (seg.length >= MIN_LEN) out.push([decodeURIComponent(seg), { kind: 'location-segment', index }]);
+      });
+    } else if (!NOT_HANDED_OUT.has(name) && value.length >= MIN_LEN && value.length <= MAX_LEN) {
+      out.push([value, { kind: 'header', name }]);
+    }
+  }
+  if (isJson(ex.responseHeaders)) {
+    const text = decodeBody(ex);
+    if (text !== null) {
+      try {
+        walkJson(JSON.parse(text), [], out);
+      } catch {
+        // not JSON after all: nothing handed out in the body
+      }
+    }
+  }
+  return out;
+}
+
+/** Tokens of a request target (path segments, query names and values), URL-decoded. */
+export function targetTokens(target: string): string[] {
+  return target.split(/[/?&=#]/).filter((t) => t !== '').map((t) => {
+    try {
+      return decodeURIComponent(t);
+    } catch {
+      return t;
+    }
+  });
+}
+
+/** True when `needle` occurs in `hay` not glued to other word characters. */
+export function containsBounded(hay: string, needle: string): boolean {
+  let at = hay.indexOf(needle);
+  while (at >= 0) {
+    const before = at === 0 ? '' : hay[at - 1]!;
+    const after = hay[at + needle.length] ?? '';
+    if (!/[A-Za-z0-9_-]/.test(before) && !/[A-Za-z0-9_-]/.test(after)) return true;
+    at = hay.indexOf(needle, at + 1);
+  }
+  return false;
+}
+
+/**
+ * Finds, once per recorded session, the values that a response handed out
+ * and a later request (started after that response ended) sent back in its
+ * path, query, headers or body. The latest such response is the source.
+ * Values the client had already sent before the response (echoes) are not
+ * correlated. `exchanges` are the steps to replay, in start order.
+ */
+export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
+  const sources: Source[][] = exchanges.map(() => []);
+  const substitutions: Substitution[][] = exchanges.map(() => []);
+  const sourceOf = new Map<string, Source>();
+  let vars = 0;
+  const offered: Array<Array<[string, Extractor]>> = exchanges.map((ex) => handedOutValues(ex));
+  const firstSent = new Map<string, number>();
+  const bodyText: Array<string | null> = exchanges.map((ex) =>
+    ex.requestBody && !ex.requestBodyTruncated ? Buffer.from(ex.requestBody).toString('utf8') : null,
+  );
+  for (let j = 0; j < exchanges.length; j++) {
+    const req = exchanges[j]!;
+    const tokens = new Set(targetTokens(req.target));
+    const found = new Map<string, Substitution>();
+    // latest response first: the most recent value handed out wins
+    for (let i = j - 1; i >= 0; i--) {
+      const src = exchanges[i]!;
+      if (src.startOffsetUs + src.durationUs > req.startOffsetUs) continue;
+      for (const [value, extractor] of offered[i]!) {
+        if (found.has(value)) continue;
+        const sentAt = firstSent.get(value);
+        if (sentAt !== undefined && sentAt <= i) continue;
+        const inPath = tokens.has(value);
+        const inHeaders: string[] = [];
+        for (const [name, hv] of req.requestHeaders) {
+          if (!NOT_SUBSTITUTED.has(name) && (hv === value || (value.length >= 6 && hv.includes(value)))) inHeaders.push(name);
+        }
+        const body = bodyText[j];
+        const inBody = body !== null && body !== undefined && value.length >= MIN_LEN && containsBounded(body, value);
+        if (!inPath && inHeaders.length === 0 && !inBody) continue;
+        const id = `${i}\u0000${JSON.stringify(extractor)}`;
+        let source = sourceOf.get(id);
+        if (!source) {
+          source = { step: i, varIndex: vars++, extractor, recorded: value };
+          sourceOf.set(id, source);
+          sources[i]!.push(source);
+        }
+        found.set(value, { varIndex: source.varIndex, recorded: value, inPath, inHeaders, inBody });
+      }
+    }
+    substitutions[j] = [...found.values()];
+    for (const t of tokens) if (!firstSent.has(t)) firstSent.set(t, j);
+  }
+  return { sources, substitutions, vars };
+}
+
+/** Reads a live value from a response by `extractor` (`headers` lower-case names; `json` parsed body or undefined). */
+export function extractLive(extractor: Extractor, headers: Map<string, string>, json: unknown): string | undefined {
+  if (extractor.kind === 'header') return headers.get(extractor.name);
+  if (extractor.kind === 'location-segment') {
+    const loc = headers.get('location');
+    if (loc === undefined) return undefined;
+    const seg = loc.replace(/^[a-z]+:\/\/[^/]+/i, '').split('?')[0]!.split('/')[extractor.index];
+    return seg === undefined ? undefined : decodeURIComponent(seg);
+  }
+  let v: unknown = json;
+  for (const k of extractor.path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+}

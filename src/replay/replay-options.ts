@@ -1,0 +1,106 @@
+import { UsageError } from '../model/errors.js';
+
+/** A header set on every replayed request (`--header 'Name: value'`). */
+export interface ExtraHeader {
+  /** Lower-case name. */
+  name: string;
+  value: string;
+}
+
+/** The plan-shaping options of a replay (what `RunPlan` records, in µs). */
+export interface PlanOptions {
+  scale: number;
+  speed: number;
+  /** Run length (loop or stop early), or null for once through the recording. */
+  durationUs: number | null;
+  rampUs: number;
+  jitterUs: number;
+  seed: number;
+  /** Upper-case methods to keep, or null for all. */
+  methods: string[] | null;
+  /** picomatch glob on the route template path (`/products/*`), or null. */
+  routes: string | null;
+  /** 1-based shard index and count. */
+  shard: { index: number; count: number };
+  /** Worker share inside the shard: 0-based index and count. */
+  worker: { index: number; count: number };
+}
+
+/** Parses `--shard i/N` (1 ≤ i ≤ N); throws {@link UsageError}. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(String(text).trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new UsageError(`--shard must be i/N with 1 <= i <= N, like 2/3 (got "${text}")`);
+  }
+  return { index, count };
+}
+
+/** Parses `--methods GET,HEAD`; throws {@link UsageError} on an empty or odd list. */
+export function parseMethods(text: string): string[] {
+  const list = String(text).split(',').map((m) => m.trim().toUpperCase()).filter((m) => m !== '');
+  if (list.length === 0 || list.some((m) => !/^[A-Z]+$/.test(m))) {
+    throw new UsageError(`--methods must be a comma-separated list of HTTP methods like GET,HEAD (got "${text}")`);
+  }
+  return list;
+}
+
+/**
+ * Parses `--target`: an http(s) origin (a path is refused: the recorded paths
+ * are used). Returns the origin without a trailing slash.
+ */
+export function parseTarget(text: string | undefined): string {
+  if (text === undefined || String(text).trim() === '') {
+    throw new UsageError('--target is required: the origin to replay against, like http://staging:3000');
+  }
+  let url: URL;
+  try {
+    url = new URL(String(text).trim());
+  } catch {
+    throw new UsageError(`--target must be an http(s) origin like http://staging:3000 (got "${text}")`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new UsageError(`--target must be an http(s) origin like http://staging:3000 (got "${text}")`);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
+    throw new UsageError(`--target must be an origin without a path or query (got "${text}")`);
+  }
+  return url.origin;
+}
+
+/**
+ * Parses `--header 'Name: value'`, expanding `$VAR` and `${VAR}` from `env`.
+ * An unset variable is an error (a header silently sent empty is worse).
+ */
+export function parseHeaderFlag(text: string, env: Record<string, string | undefined>): ExtraHeader {
+  const colon = String(text).indexOf(':');
+  const name = colon > 0 ? text.slice(0, colon).trim().toLowerCase() : '';
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+    throw new UsageError(`--header must look like 'Name: value' (got "${text}")`);
+  }
+  const raw = text.slice(colon + 1).trim();
+  const value = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => {
+    const v = env[(a ?? b)!];
+    if (v === undefined) throw new UsageError(`--header ${name}: environment variable $${a ?? b} is not set`);
+    return v;
+  });
+  return { name, value };
+}
+
+/** Parses `--seed` (any integer, kept to 32 bits). */
+export function parseSeed(text: string): number {
+  const s = String(text).trim();
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`--seed must be a whole number (got "${text}")`);
+  return Number(BigInt.asUintN(32, BigInt(s)));
+}
+
+/** Parses `--start-at` (ISO time); refuses a time more than 1 s in the past (`nowMs`). */
+export function parseStartAt(text: string, nowMs: number): number {
+  const ms = Date.parse(String(text));
+  if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT/.test(String(text))) {
+    throw new UsageError(`--start-at must be an ISO time like 2026-01-31T12:00:00Z (got "${text}")`);
+  }
+  if (ms < nowMs - 1000) throw new UsageError(`--start-at is in the past (${text}); shards started late would send late`);
+  return ms;
+}

@@ -1,0 +1,329 @@
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import type { RunRecorder } from '../measure/run-recorder.js';
+import type { Sample } from '../model/sample.js';
+import { ActiveClone } from './active-clone.js';
+import type { PlannedClone } from './clone-planner.js';
+import { applySetCookie } from './cookie-jar.js';
+import { extractLive } from './correlation.js';
+import { RequestTimeoutError } from './error-kind.js';
+import { ReadyQueue } from './ready-queue.js';
+import { RecentLatency } from './recent-latency.js';
+import { buildRequest } from './request-builder.js';
+import { RequestSlot, type SlotOwner } from './request-slot.js';
+
+/** Options of a {@link ReplayRunner}. */
+export interface RunnerOptions {
+  /** Origin requests go to (`http://127.0.0.1:3000`). */
+  target: string;
+  clones: Iterator<PlannedClone>;
+  recorder: RunRecorder;
+  /** Cap on requests in flight (and keep-alive connections to the target). */
+  concurrency: number;
+  timeoutUs: number;
+  /** Stop sending at this replay time, or null to run until the plan is done. */
+  durationUs: number | null;
+  /** Wall-clock ms (Date.now()) to start at, for shards that begin together; now when absent. */
+  startAtMs?: number;
+}
+
+/** What a run did besides the samples in the recorder. */
+export interface RunnerOutcome {
+  startedAt: string;
+  durationUs: number;
+  sessions: number;
+  /** Requests due before the stop but never sent. */
+  unsent: number;
+  droppedRedactedHeaders: number;
+  /** Requests that got an HTTP status (any). */
+  responses: number;
+  interrupted: boolean;
+}
+
+/** A live view for progress lines. */
+export interface RunnerProgress {
+  elapsedUs: number;
+  done: number;
+  errors: number;
+  inFlight: number;
+  sessions: number;
+  /** p99 response time of the last few seconds, µs (0 when none). */
+  recentP99Us: number;
+}
+
+const SLACK_US = 100;
+const SWEEP_MS = 50;
+
+/**
+ * The single-threaded replay engine: starts clones at their planned times,
+ * sends each step when it is due (open arrivals; a step that waited on a
+ * response in the recording waits for the live one plus the recorded gap),
+ * caps requests in flight (queued requests keep their intended time, so the
+ * queueing counts in their response time), and feeds one reused `Sample` per
+ * response into the recorder. No closure or promise per request.
+ */
+export class ReplayRunner implements SlotOwner {
+  private readonly pool: Pool;
+  private readonly ready = new ReadyQueue<ActiveClone>();
+  private readonly free: RequestSlot[] = [];
+  private readonly inflight: RequestSlot[] = [];
+  private readonly sample: Sample = { segment: '', intendedUs: 0, sentUs: 0, doneUs: 0, status: 0, error: null, bytes: 0, recordedStatus: null };
+  private readonly recent = new RecentLatency();
+  private readonly dropped = { count: 0 };
+  private next: PlannedClone | null = null;
+  private t0 = 0;
+  private startedAtMs = 0;
+  private stopped = false;
+  private completed = false;
+  private interrupted = false;
+  private sessions = 0;
+  private unsent = 0;
+  private done = 0;
+  private errors = 0;
+  private responses = 0;
+  private immediatePending = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDueUs = Infinity;
+  private sweeper: NodeJS.Timeout | null = null;
+  private resolve: ((o: RunnerOutcome) => void) | null = null;
+  private readonly onImmediate = (): void => {
+    this.immediatePending = false;
+    this.tick();
+  };
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    this.timerDueUs = Infinity;
+    this.tick();
+  };
+  private readonly onSweep = (): void => this.sweep();
+
+  constructor(private readonly options: RunnerOptions) {
+    const timeoutMs = Math.max(1, Math.round(options.timeoutUs / 1000));
+    this.pool = new Pool(options.target, {
+      connections: options.concurrency,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connectTimeout: timeoutMs,
+      headersTimeout: timeoutMs + 1000,
+      bodyTimeout: timeoutMs + 1000,
+    });
+  }
+
+  /** Runs the plan to the end (or to the duration, or {@link stop}); resolves when the last response is in. */
+  async run(): Promise<RunnerOutcome> {
+    const waitMs = this.options.startAtMs === undefined ? 0 : this.options.startAtMs - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    this.t0 = performance.now();
+    this.startedAtMs = Date.now();
+    this.advance();
+    const outcome = new Promise<RunnerOutcome>((r) => (this.resolve = r));
+    this.sweeper = setInterval(this.onSweep, SWEEP_MS);
+    this.tick();
+    const result = await outcome;
+    await this.pool.destroy();
+    return result;
+  }
+
+  /** Stops sending (SIGINT): due requests not yet sent count as unsent; in-flight ones finish. */
+  stop(): void {
+    if (this.stopped || this.completed) return;
+    this.interrupted = true;
+    this.stopSending(this.nowUs());
+    this.requestTick();
+  }
+
+  /** A snapshot for progress lines. */
+  progress(): RunnerProgress {
+    return {
+      elapsedUs: this.t0 === 0 ? 0 : this.nowUs(),
+      done: this.done,
+      errors: this.errors,
+      inFlight: this.inflight.length,
+      sessions: this.sessions,
+      recentP99Us: this.recent.p99(this.nowUs()),
+    };
+  }
+
+  private nowUs(): number {
+    return Math.round((performance.now() - this.t0) * 1000);
+  }
+
+  private advance(): void {
+    const r = this.stopped ? null : this.options.clones.next();
+    this.next = r && !r.done ? r.value : null;
+  }
+
+  private stopSending(nowUs: number): void {
+    this.stopped = true;
+    const cut = this.options.durationUs === null ? nowUs : Math.min(nowUs, this.options.durationUs);
+    this.unsent += this.ready.clear(cut);
+    this.next = null;
+  }
+
+  private tick(): void {
+    if (this.completed) return;
+    const now = this.nowUs();
+    const horizon = now + SLACK_US;
+    const durationUs = this.options.durationUs;
+    if (durationUs !== null && now >= durationUs && !this.stopped) this.stopSending(now);
+    while (this.next !== null && this.next.startUs <= horizon) {
+      this.startClone(this.next);
+      this.advance();
+    }
+    const cap = this.options.concurrency;
+    while (this.ready.size > 0 && this.ready.peekKey() <= horizon && this.inflight.length < cap) {
+      const intendedUs = this.ready.pop();
+      this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
+    }
+    if (this.next === null && this.ready.size === 0 && this.inflight.length === 0) {
+      this.complete();
+      return;
+    }
+    let due = this.next === null ? Infinity : this.next.startUs;
+    if (this.inflight.length < cap && this.ready.peekKey() < due) due = this.ready.peekKey();
+    if (durationUs !== null && !this.stopped && durationUs < due) due = durationUs;
+    this.arm(due);
+  }
+
+  private arm(dueUs: number): void {
+    if (dueUs === Infinity) return;
+    const delayUs = dueUs - this.nowUs();
+    if (delayUs <= 1500) {
+      this.requestTick();
+      return;
+    }
+    if (this.timer !== null && this.timerDueUs <= dueUs) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerDueUs = dueUs;
+    this.timer = setTimeout(this.onTimer, Math.floor((delayUs - 1000) / 1000));
+  }
+
+  private requestTick(): void {
+    if (this.immediatePending) return;
+    this.immediatePending = true;
+    setImmediate(this.onImmediate);
+  }
+
+  private startClone(planned: PlannedClone): void {
+    const clone = new ActiveClone(planned.plan, planned.startUs);
+    this.sessions++;
+    const steps = planned.plan.steps;
+    const durationUs = this.options.durationUs;
+    for (let j = 0; j < steps.length; j++) {
+      const step = steps[j]!;
+      if (step.dep >= 0) continue;
+      const due = planned.startUs + step.offsetUs;
+      if (durationUs === null || due < durationUs) this.ready.push(due, clone, j);
+    }
+  }
+
+  private dispatch(clone: ActiveClone, stepIndex: number, intendedUs: number): void {
+    const plan = clone.plan;
+    const step = plan.steps[stepIndex]!;
+    const opts = step.fixed !== null && clone.jar === null ? step.fixed : buildRequest(plan, step, clone, this.dropped);
+    const slot = this.free.pop() ?? new RequestSlot(this);
+    slot.reset(clone, stepIndex, intendedUs, step.sources.length > 0, step.keepBody);
+    const now = this.nowUs();
+    slot.sentUs = now < intendedUs ? intendedUs : now;
+    slot.deadlineUs = now + this.options.timeoutUs;
+    slot.inflightIndex = this.inflight.length;
+    this.inflight.push(slot);
+    this.pool.dispatch(opts as unknown as Parameters<Pool['dispatch']>[0], slot as unknown as Parameters<Pool['dispatch']>[1]);
+  }
+
+  /** Records a finished request and schedules what waited for it (called by the slot). */
+  finish(slot: RequestSlot): void {
+    slot.finished = true;
+    const now = this.nowUs();
+    const last = this.inflight.pop()!;
+    if (last !== slot) {
+      this.inflight[slot.inflightIndex] = last;
+      last.inflightIndex = slot.inflightIndex;
+    }
+    const clone = slot.clone!;
+    const steps = clone.plan.steps;
+    const step = steps[slot.step]!;
+    const s = this.sample;
+    s.segment = step.segment;
+    s.intendedUs = slot.intendedUs;
+    s.sentUs = slot.sentUs;
+    s.doneUs = now;
+    s.status = slot.status;
+    s.error = slot.status === 0 ? (slot.error ?? 'other') : null;
+    s.bytes = slot.bytes;
+    s.recordedStatus = step.recordedStatus;
+    this.options.recorder.add(s);
+    this.recent.add(now, now - slot.intendedUs);
+    this.done++;
+    if (slot.status === 0) this.errors++;
+    else this.responses++;
+    if (slot.setCookies !== null) {
+      const jar = (clone.jar ??= new Map());
+      for (const c of slot.setCookies) applySetCookie(jar, c, Date.now());
+    }
+    if (step.sources.length > 0 && slot.status !== 0) this.extract(clone, slot);
+    const deps = step.dependents;
+    const durationUs = this.options.durationUs;
+    if (!this.stopped) {
+      for (let k = 0; k < deps.length; k++) {
+        const d = deps[k]!;
+        const due = now + steps[d]!.gapUs;
+        if (durationUs === null || due < durationUs) this.ready.push(due, clone, d);
+      }
+    }
+    this.requestTick();
+  }
+
+  /** Returns a slot to the pool once undici is done with it (called by the slot). */
+  release(slot: RequestSlot): void {
+    slot.clone = null;
+    slot.headers = null;
+    slot.chunks = null;
+    slot.abortFn = null;
+    this.free.push(slot);
+  }
+
+  private extract(clone: ActiveClone, slot: RequestSlot): void {
+    const step = clone.plan.steps[slot.step]!;
+    let json: unknown;
+    if (slot.chunks !== null) {
+      try {
+        json = JSON.parse(Buffer.concat(slot.chunks).toString('utf8'));
+      } catch {
+        json = undefined;
+      }
+    }
+    const headers = slot.headers ?? new Map<string, string>();
+    for (const src of step.sources) {
+      const v = extractLive(src.extractor, headers, json);
+      if (v !== undefined) clone.vars[src.varIndex] = v;
+    }
+  }
+
+  private sweep(): void {
+    const now = this.nowUs();
+    for (let i = this.inflight.length - 1; i >= 0; i--) {
+      const slot = this.inflight[i];
+      if (slot === undefined || slot.finished || slot.deadlineUs > now) continue;
+      slot.error = 'timeout';
+      slot.status = 0;
+      if (slot.abortFn !== null) slot.abortFn(new RequestTimeoutError());
+      if (!slot.finished) this.finish(slot);
+    }
+  }
+
+  private complete(): void {
+    this.completed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.resolve?.({
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      durationUs: this.nowUs(),
+      sessions: this.sessions,
+      unsent: this.unsent,
+      droppedRedactedHeaders: this.dropped.count,
+      responses: this.responses,
+      interrupted: this.interrupted,
+    });
+  }
+}

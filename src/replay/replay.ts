@@ -1,0 +1,151 @@
+import { arch, cpus, hostname, platform } from 'node:os';
+import { mergeSegments } from '../measure/merge.js';
+import { decodeHistogram } from '../measure/histogram.js';
+import type { ErrorKind } from '../model/exchange.js';
+import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult, type SegmentResult } from '../model/run-result.js';
+import type { RecordingSource } from './recording-source.js';
+import type { PlanOptions } from './replay-options.js';
+import type { RunnerProgress } from './replay-runner.js';
+import { startShare, type RunningShare, type ShareConfig, type ShareResult } from './run-share.js';
+import { invalidReasons } from './run-validity.js';
+import { startWorkerShare } from './worker-share.js';
+
+/** Everything a replay needs (the CLI builds this from flags). */
+export interface ReplayConfig extends Omit<ShareConfig, 'plan'> {
+  source: RecordingSource;
+  plan: Omit<PlanOptions, 'worker'>;
+  /** Worker threads; 1 runs on this thread. */
+  workers: number;
+  label: string;
+  toolVersion: string;
+  /** Send lag p99 above this makes the run invalid, µs. */
+  maxSendLagUs: number;
+}
+
+/** A running replay. */
+export interface RunningReplay {
+  progress(): RunnerProgress;
+  stop(): void;
+  /** Planned length of the run, µs. */
+  plannedUs: number;
+  result: Promise<RunResult>;
+}
+
+/** Planned length: the duration, or the recording's span / speed plus the jitter. */
+export function plannedSpanUs(source: RecordingSource, plan: Omit<PlanOptions, 'worker'>): number {
+  return plan.durationUs ?? Math.round(source.lastOffsetUs / plan.speed + plan.jitterUs);
+}
+
+function combine(shares: ShareResult[]): { segments: SegmentResult[]; sendLagP99Us: number } {
+  if (shares.length === 1) return { segments: shares[0]!.recorded.segments, sendLagP99Us: shares[0]!.recorded.totals.sendLagP99Us };
+  const groups = new Map<string, SegmentResult[]>();
+  for (const sh of shares) for (const s of sh.recorded.segments) groups.set(s.key, [...(groups.get(s.key) ?? []), s]);
+  const segments = [...groups.keys()].sort().map((k) => {
+    const parts = groups.get(k)!;
+    return mergeSegments(k, parts[0]!.route, parts[0]!.cohort, parts);
+  });
+  const lag = decodeHistogram(segments[0]?.histograms.sendLag ?? '');
+  for (const s of segments.slice(1)) lag.add(decodeHistogram(s.histograms.sendLag));
+  return { segments, sendLagP99Us: lag.totalCount ? lag.getValueAtPercentile(99) : 0 };
+}
+
+/**
+ * Starts a replay: runs the plan on `workers` threads (each takes a seeded
+ * share of the clones, like `--shard` across machines), merges their
+ * histograms and builds the {@link RunResult} with its validity.
+ */
+export function startReplay(config: ReplayConfig): RunningReplay {
+  const workers = Math.max(1, config.workers);
+  const shares: RunningShare[] = [];
+  for (let w = 0; w < workers; w++) {
+    const share: ShareConfig = {
+      target: config.target,
+      plan: { ...config.plan, worker: { index: w, count: workers } },
+      headers: config.headers,
+      concurrency: Math.max(1, Math.ceil(config.concurrency / workers)),
+      timeoutUs: config.timeoutUs,
+      windowUs: config.windowUs,
+      ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
+    };
+    shares.push(workers === 1 ? startShare(config.source, share) : startWorkerShare(config.source.path, share));
+  }
+  const plannedUs = plannedSpanUs(config.source, config.plan);
+  const result = (async (): Promise<RunResult> => {
+    const done = await Promise.all(shares.map((s) => s.result));
+    const { segments, sendLagP99Us } = combine(done);
+    const sum = (f: (s: ShareResult) => number): number => done.reduce((a, s) => a + f(s), 0);
+    const totals = {
+      requests: 0, errors: 0, serverErrors: 0, mismatches: 0, bytes: 0,
+      sessions: sum((s) => s.outcome.sessions),
+      unsent: sum((s) => s.outcome.unsent),
+      droppedRedactedHeaders: sum((s) => s.outcome.droppedRedactedHeaders),
+      sendLagP99Us,
+    };
+    const errorKinds: Partial<Record<ErrorKind, number>> = {};
+    for (const s of segments) {
+      totals.requests += s.count;
+      totals.errors += s.errors;
+      totals.serverErrors += s.serverErrors;
+      totals.mismatches += s.mismatches;
+      totals.bytes += s.bytes;
+      for (const [k, v] of Object.entries(s.byErrorKind) as Array<[ErrorKind, number]>) errorKinds[k] = (errorKinds[k] ?? 0) + v;
+    }
+    const reasons = invalidReasons({
+      totals,
+      responses: sum((s) => s.outcome.responses),
+      maxSendLagUs: config.maxSendLagUs,
+      interrupted: done.some((s) => s.outcome.interrupted),
+      target: config.target,
+      errorKinds,
+    });
+    const first = done[0]!.outcome;
+    const plan: RunPlan = {
+      scale: config.plan.scale,
+      speed: config.plan.speed,
+      durationUs: config.plan.durationUs,
+      rampUs: config.plan.rampUs,
+      jitterUs: config.plan.jitterUs,
+      seed: config.plan.seed,
+      methods: config.plan.methods,
+      routes: config.plan.routes,
+      concurrency: config.concurrency,
+      timeoutUs: config.timeoutUs,
+      workers,
+      shard: config.plan.shard,
+      windowUs: config.windowUs,
+      plannedUs,
+    };
+    return {
+      format: RUN_RESULT_FORMAT,
+      version: RUN_RESULT_VERSION,
+      label: config.label,
+      tool: { name: 'flashback', version: config.toolVersion },
+      recording: { path: config.source.path, digest: config.source.digest, exchanges: config.source.exchanges, sessions: config.source.sessions },
+      target: config.target,
+      plan,
+      startedAt: first.startedAt,
+      durationUs: Math.max(...done.map((s) => s.outcome.durationUs)),
+      host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, node: process.version },
+      valid: reasons.length === 0,
+      invalidReasons: reasons,
+      totals,
+      segments,
+    };
+  })();
+  return {
+    plannedUs,
+    progress: () => {
+      const ps = shares.map((s) => s.progress());
+      return {
+        elapsedUs: Math.max(...ps.map((p) => p.elapsedUs)),
+        done: ps.reduce((a, p) => a + p.done, 0),
+        errors: ps.reduce((a, p) => a + p.errors, 0),
+        inFlight: ps.reduce((a, p) => a + p.inFlight, 0),
+        sessions: ps.reduce((a, p) => a + p.sessions, 0),
+        recentP99Us: Math.max(...ps.map((p) => p.recentP99Us)),
+      };
+    },
+    stop: () => shares.forEach((s) => s.stop()),
+    result,
+  };
+}

@@ -1,0 +1,56 @@
+import { cookieHeader, type CookieJar } from './cookie-jar.js';
+import type { RequestOptions, SessionPlan, Step } from './session-plan.js';
+
+/** What a clone carries between its requests. */
+export interface CloneState {
+  jar: CookieJar | null;
+  /** Live correlated values by variable index (undefined until a response gave one). */
+  vars: Array<string | undefined>;
+}
+
+function decodeSafe(t: string): string {
+  try {
+    return decodeURIComponent(t);
+  } catch {
+    return t;
+  }
+}
+
+function replacePathTokens(path: string, recorded: string, live: string): string {
+  return path.replace(/[^/?&=#]+/g, (tok) => (decodeSafe(tok) === recorded ? encodeURIComponent(live) : tok));
+}
+
+function replaceBounded(text: string, recorded: string, live: string): string {
+  const escaped = recorded.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`, 'g'), live);
+}
+
+/**
+ * Builds the request of `step` for one clone: live correlated values in the
+ * path, headers and body; the clone's cookies; headers whose recorded value
+ * is a `redacted:` token with no live value are dropped and counted in
+ * `dropped.count`. Steps with `fixed` options never come here unless the
+ * clone has cookies.
+ */
+export function buildRequest(plan: SessionPlan, step: Step, state: CloneState, dropped: { count: number }): RequestOptions {
+  let path = step.path;
+  let bodyText = step.bodyText;
+  const varying: Array<[string, string]> = step.varying.map(([n, v]) => [n, v]);
+  for (const sub of step.substitutions) {
+    const live = state.vars[sub.varIndex];
+    if (live === undefined || live === sub.recorded) continue;
+    if (sub.inPath) path = replacePathTokens(path, sub.recorded, live);
+    if (sub.inBody && bodyText !== null) bodyText = replaceBounded(bodyText, sub.recorded, live);
+    for (const h of varying) if (sub.inHeaders.includes(h[0])) h[1] = h[1].split(sub.recorded).join(live);
+  }
+  const headers = step.headers.slice();
+  for (const [name, value] of varying) {
+    if (value.includes('redacted:')) dropped.count++;
+    else headers.push(name, value);
+  }
+  dropped.count += step.droppedRedacted;
+  const cookie = cookieHeader(step.cookies, state.jar, plan.serverCookies, dropped);
+  if (cookie !== '') headers.push('cookie', cookie);
+  const body = bodyText !== null && bodyText !== step.bodyText ? Buffer.from(bodyText) : step.body;
+  return { path, method: step.method, headers, body };
+}

@@ -1,0 +1,186 @@
+import picomatch from 'picomatch';
+import { HOP_BY_HOP, type Exchange } from '../model/exchange.js';
+import { segmentKey } from '../model/segment.js';
+import type { Session } from '../model/session.js';
+import { findCorrelations, type Source, type Substitution } from './correlation.js';
+import type { ExtraHeader } from './replay-options.js';
+
+/** Dispatch options undici takes (`Pool.dispatch`), pre-built once per step when nothing varies per clone. */
+export interface RequestOptions {
+  path: string;
+  method: string;
+  headers: string[];
+  body: Buffer | null;
+}
+
+/** One request of a planned session. Times are replay µs (already divided by speed). */
+export interface Step {
+  segment: string;
+  recordedStatus: number | null;
+  /** Offset from the clone's start for a step with no dependency. */
+  offsetUs: number;
+  /** Index of the step whose response this one waits for, or -1. */
+  dep: number;
+  /** Gap after the dependency's response. */
+  gapUs: number;
+  /** Steps waiting for this one's response. */
+  dependents: number[];
+  /** Ready-made options when the request is the same for every clone; else null. */
+  fixed: RequestOptions | null;
+  /** The parts a clone fills in when `fixed` is null. */
+  path: string;
+  method: string;
+  /** Headers that never change, flat `[name, value, ...]`. */
+  headers: string[];
+  /** Headers that may change per clone (substitutions, redacted tokens). */
+  varying: Array<[string, string]>;
+  /** Recorded cookies, in order. */
+  cookies: Array<[string, string]>;
+  body: Buffer | null;
+  bodyText: string | null;
+  substitutions: Substitution[];
+  sources: Source[];
+  /** The response body is needed (a JSON source). */
+  keepBody: boolean;
+  /** Redacted query parameters removed from the path at plan time. */
+  droppedRedacted: number;
+}
+
+/** A recorded session turned into steps, shared by all its clones. */
+export interface SessionPlan {
+  key: string;
+  /** Recorded start of the first kept exchange, µs (the clone starts here, divided by speed). */
+  recordedStartUs: number;
+  steps: Step[];
+  vars: number;
+  /** Names of cookies the server set during the recorded session (never sent from the recording). */
+  serverCookies: Set<string>;
+}
+
+/** Options that shape a session plan. */
+export interface SessionPlanOptions {
+  speed: number;
+  methods: string[] | null;
+  routes: string | null;
+  headers: ExtraHeader[];
+}
+
+/** Headers never replayed as recorded: the target, the body length and the cookie jar fill these. */
+const DROP = new Set(['host', 'content-length', 'cookie', ':authority', ':method', ':path', ':scheme']);
+
+/** Builds the exchange filter for `--methods` and `--routes` (glob on the route's path part). */
+export function exchangeFilter(methods: string[] | null, routes: string | null): (ex: Exchange) => boolean {
+  const methodSet = methods ? new Set(methods) : null;
+  const isMatch = routes ? picomatch(routes) : null;
+  return (ex) => {
+    if (methodSet && !methodSet.has(ex.method.toUpperCase())) return false;
+    if (isMatch) {
+      const space = ex.route.indexOf(' ');
+      const path = space >= 0 ? ex.route.slice(space + 1) : ex.route;
+      if (!isMatch(path)) return false;
+    }
+    return true;
+  };
+}
+
+function parseCookieHeader(value: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const part of value.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
+  }
+  return out;
+}
+
+/** Drops query parameters whose value is a `redacted:` token; returns the new target and how many went. */
+function dropRedactedQuery(target: string): [string, number] {
+  const q = target.indexOf('?');
+  if (q < 0 || !target.includes('redacted')) return [target, 0];
+  const kept: string[] = [];
+  let dropped = 0;
+  for (const p of target.slice(q + 1).split('&')) {
+    const v = p.slice(p.indexOf('=') + 1);
+    let dv = v;
+    try { dv = decodeURIComponent(v); } catch { /* keep raw */ }
+    if (dv.startsWith('redacted:')) dropped++;
+    else kept.push(p);
+  }
+  return [target.slice(0, q) + (kept.length ? '?' + kept.join('&') : ''), dropped];
+}
+
+/**
+ * Plans one recorded session: keeps the exchanges the filter passes, finds
+ * what each request waited for in the recording (the latest earlier request
+ * that had completed before it started) and the gap after it, finds the
+ * correlations, and pre-builds the request of every step that is the same
+ * for all clones. Returns null when no exchange is left.
+ */
+export function planSession(session: Session, filter: (ex: Exchange) => boolean, options: SessionPlanOptions): SessionPlan | null {
+  const kept = session.exchanges.filter(filter);
+  if (kept.length === 0) return null;
+  const speed = options.speed;
+  const corr = findCorrelations(kept);
+  const serverCookies = new Set<string>();
+  for (const ex of session.exchanges) {
+    for (const [k, v] of ex.responseHeaders) if (k === 'set-cookie') serverCookies.add(v.slice(0, v.indexOf('=')).trim());
+  }
+  const extra = new Set(options.headers.map((h) => h.name));
+  const first = kept[0]!.startOffsetUs;
+  const steps: Step[] = kept.map((ex, j) => {
+    let dep = -1;
+    let depEnd = -1;
+    for (let i = 0; i < j; i++) {
+      const e = kept[i]!;
+      const end = e.startOffsetUs + e.durationUs;
+      if (end <= ex.startOffsetUs && end >= depEnd) {
+        dep = i;
+        depEnd = end;
+      }
+    }
+    const subs = corr.substitutions[j]!;
+    const headers: string[] = [];
+    const varying: Array<[string, string]> = [];
+    const cookies: Array<[string, string]> = [];
+    for (const [name, value] of ex.requestHeaders) {
+      if (name === 'cookie') cookies.push(...parseCookieHeader(value));
+      if (DROP.has(name) || HOP_BY_HOP.has(name) || extra.has(name)) continue;
+      if (value.includes('redacted:') || subs.some((s) => s.inHeaders.includes(name))) varying.push([name, value]);
+      else headers.push(name, value);
+    }
+    const sources = corr.sources[j]!;
+    const keepBody = sources.some((s) => s.extractor.kind === 'json');
+    if (keepBody) {
+      // a body we must read is asked for uncompressed
+      for (let h = headers.length - 2; h >= 0; h -= 2) if (headers[h] === 'accept-encoding') headers.splice(h, 2);
+    }
+    for (const h of options.headers) headers.push(h.name, h.value);
+    const [path, droppedRedacted] = dropRedactedQuery(ex.target);
+    const body = ex.requestBody && ex.requestBody.length > 0 ? Buffer.from(ex.requestBody) : null;
+    const usesJar = cookies.length > 0 || serverCookies.size > 0;
+    const fixed = !usesJar && varying.length === 0 && subs.length === 0;
+    return {
+      segment: segmentKey(ex.route, session.cohort),
+      recordedStatus: ex.status,
+      offsetUs: Math.round((ex.startOffsetUs - first) / speed),
+      dep,
+      gapUs: dep < 0 ? 0 : Math.round((ex.startOffsetUs - depEnd) / speed),
+      dependents: [],
+      fixed: fixed ? { path, method: ex.method, headers, body } : null,
+      path,
+      method: ex.method,
+      headers,
+      varying,
+      cookies,
+      body,
+      bodyText: body && subs.some((s) => s.inBody) ? body.toString('utf8') : null,
+      substitutions: subs,
+      sources,
+      keepBody,
+      droppedRedacted,
+    };
+  });
+  steps.forEach((s, j) => {
+    if (s.dep >= 0) steps[s.dep]!.dependents.push(j);
+  });
+  return { key: session.key, recordedStartUs: first, steps, vars: corr.vars, serverCookies };
+}

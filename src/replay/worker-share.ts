@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RunError } from '../model/errors.js';
+import type { RunnerProgress } from './replay-runner.js';
+import type { RunningShare, ShareConfig, ShareResult } from './run-share.js';
+
+/** Messages a replay worker posts. */
+export type WorkerMessage =
+  | { type: 'progress'; progress: RunnerProgress }
+  | { type: 'done'; result: ShareResult }
+  | { type: 'error'; message: string; exitCode: number };
+
+/** Data a replay worker starts with. */
+export interface WorkerInput {
+  recordingPath: string;
+  config: ShareConfig;
+}
+
+/**
+ * Path of the compiled worker. Node 20 cannot load TypeScript in a worker,
+ * so when this module runs from `src/` (tests) the built `dist/` copy is used.
+ */
+export function workerScriptPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const js = here.endsWith('.ts') ? here.replace(/([\\/])src([\\/])replay([\\/])worker-share\.ts$/, '$1dist$2replay$3replay-worker.js') : here.replace(/worker-share\.js$/, 'replay-worker.js');
+  if (!existsSync(js)) throw new RunError(`Failed to start replay workers: ${js} is missing`, { hint: 'run `npm run build` first' });
+  return js;
+}
+
+const EMPTY: RunnerProgress = { elapsedUs: 0, done: 0, errors: 0, inFlight: 0, sessions: 0, recentP99Us: 0 };
+
+/** Runs one share of the replay on a worker thread (it opens the recording itself). */
+export function startWorkerShare(recordingPath: string, config: ShareConfig): RunningShare {
+  const input: WorkerInput = { recordingPath, config };
+  const worker = new Worker(workerScriptPath(), { workerData: input });
+  let last = EMPTY;
+  const result = new Promise<ShareResult>((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') last = m.progress;
+      else if (m.type === 'done') {
+        settled = true;
+        resolve(m.result);
+      } else {
+        settled = true;
+        reject(new RunError(m.message));
+      }
+    });
+    worker.on('error', (e) => {
+      settled = true;
+      reject(new RunError(`Failed to run replay worker: ${e.message}`, { cause: e }));
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new RunError(`Failed to run replay worker: it exited with status ${code}`));
+    });
+  });
+  return {
+    progress: () => last,
+    stop: () => worker.postMessage({ type: 'stop' }),
+    result,
+  };
+}

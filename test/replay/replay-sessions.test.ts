@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ex, replaySessions, session, startServer, type Hit } from './helpers.js';
+import type { Session } from '../../src/model/session.js';
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  while (servers.length) await servers.pop()!.close();
+});
+
+/** K recorded sessions of three requests each; the first response set a session cookie. */
+function recordedShop(k: number): Session[] {
+  const out: Session[] = [];
+  for (let s = 0; s < k; s++) {
+    const t = s * 20_000;
+    out.push(
+      session(`sess-${s}`, [
+        ex({ target: `/s${s}/a`, startOffsetUs: t, durationUs: 2_000, responseHeaders: [['set-cookie', `sid=recorded-${s}; Path=/`]] }),
+        ex({ target: `/s${s}/b`, startOffsetUs: t + 5_000, requestHeaders: [['cookie', `sid=recorded-${s}; theme=dark`]] }),
+        ex({ target: `/s${s}/c`, startOffsetUs: t + 10_000, method: 'POST', requestHeaders: [['cookie', `sid=recorded-${s}`]], requestBody: Buffer.from('x=1') }),
+      ]),
+    );
+  }
+  return out;
+}
+
+/** A server that hands every new visitor a fresh `sid` cookie. */
+async function cookieServer(): Promise<{ url: string; hits: Hit[]; close(): Promise<void> }> {
+  let next = 0;
+  const srv = await startServer((req, res) => {
+    if (!/sid=/.test(req.headers.cookie ?? '')) res.setHeader('set-cookie', `sid=live-${next++}; Path=/; HttpOnly`);
+    res.end('ok');
+  });
+  servers.push(srv);
+  return srv;
+}
+
+function sidOf(h: Hit): string {
+  return /sid=([^;]+)/.exec(h.headers.cookie ?? '')?.[1] ?? '(none)';
+}
+
+describe('replaying sessions', () => {
+  it('a scale-3 replay of K sessions sends exactly 3K copies, each in recorded order with its own cookie jar', async () => {
+    const srv = await cookieServer();
+    const K = 4;
+    const result = await replaySessions(recordedShop(K), srv.url, { scale: 3, jitterUs: 50_000 });
+    expect(srv.hits).toHaveLength(3 * K * 3);
+    expect(result.totals.requests).toBe(3 * K * 3);
+    expect(result.totals.sessions).toBe(3 * K);
+    // The first request of each copy carries no cookie; the later two carry that copy's live cookie.
+    const firsts = srv.hits.filter((h) => h.url.endsWith('/a'));
+    expect(firsts.every((h) => h.headers.cookie === undefined)).toBe(true);
+    const bySid = new Map<string, string[]>();
+    for (const h of srv.hits.filter((x) => !x.url.endsWith('/a'))) bySid.set(sidOf(h), [...(bySid.get(sidOf(h)) ?? []), h.url]);
+    expect(bySid.size).toBe(3 * K);
+    for (const [sid, urls] of bySid) {
+      expect(sid).toMatch(/^live-\d+$/);
+      expect(urls).toHaveLength(2);
+      expect(urls[0]).toMatch(/\/b$/);
+      expect(urls[1]).toBe(urls[0]!.replace(/b$/, 'c'));
+    }
+    // Cookies the server set in the recording are never sent; others the client had are kept.
+    expect(srv.hits.some((h) => (h.headers.cookie ?? '').includes('recorded'))).toBe(false);
+    expect(srv.hits.filter((h) => h.url.endsWith('/b')).every((h) => (h.headers.cookie ?? '').includes('theme=dark'))).toBe(true);
+    expect(srv.hits.filter((h) => h.method === 'POST').every((h) => h.body === 'x=1')).toBe(true);
+    expect(result.valid).toBe(true);
+  });
+
+  it('a fractional scale samples sessions by seed, the same way every time', async () => {
+    const srv = await cookieServer();
+    const a = await replaySessions(recordedShop(20), srv.url, { scale: 0.5, seed: 7 });
+    const firstUrls = srv.hits.map((h) => h.url).sort();
+    srv.hits.length = 0;
+    const b = await replaySessions(recordedShop(20), srv.url, { scale: 0.5, seed: 7 });
+    expect(srv.hits.map((h) => h.url).sort()).toEqual(firstUrls);
+    expect(a.totals.sessions).toBe(b.totals.sessions);
+    expect(a.totals.sessions).toBeGreaterThan(0);
+    expect(a.totals.sessions).toBeLessThan(20);
+  });
+
+  it('--methods and --routes keep only matching requests', async () => {
+    const srv = await cookieServer();
+    const r = await replaySessions(recordedShop(3), srv.url, { methods: ['GET'], routes: '/s1/*' });
+    expect(srv.hits.map((h) => h.url).sort()).toEqual(['/s1/a', '/s1/b']);
+    expect(r.totals.requests).toBe(2);
+  });
+
+  it('records status classes, mismatches against the recording and segments by route and cohort', async () => {
+    const srv = await startServer((req, res) => {
+      res.statusCode = req.url === '/fail' ? 503 : 200;
+      res.end('hello');
+    });
+    servers.push(srv);
+    const r = await replaySessions(
+      [
+        session('a', [ex({ target: '/ok', startOffsetUs: 0 }), ex({ target: '/fail', startOffsetUs: 5_000 })], { device: 'mobile' }),
+        session('b', [ex({ target: '/ok', startOffsetUs: 1_000 })], { device: 'desktop' }),
+      ],
+      srv.url,
+    );
+    expect(r.segments.map((s) => s.key)).toEqual(['GET /fail|device=mobile', 'GET /ok|device=desktop', 'GET /ok|device=mobile']);
+    const fail = r.segments[0]!;
+    expect(fail.byStatusClass).toEqual({ '5xx': 1 });
+    expect(fail.serverErrors).toBe(1);
+    expect(fail.mismatches).toBe(1);
+    expect(r.totals).toMatchObject({ requests: 3, errors: 0, serverErrors: 1, mismatches: 1, bytes: 15, sessions: 2, unsent: 0 });
+    expect(r.segments[1]!.p99).toBeGreaterThan(0);
+    expect(r.segments[1]!.windows).toEqual([{ t: 0, count: 1, errors: 0, lat: [expect.any(Array)] }]);
+  });
+
+  it('a target that refuses connections yields errors in the data and an invalid run', async () => {
+    const srv = await startServer();
+    const url = srv.url;
+    await srv.close();
+    const r = await replaySessions([session('a', [ex({ target: '/x', startOffsetUs: 0 })])], url);
+    expect(r.totals.errors).toBe(1);
+    expect(r.segments[0]!.byErrorKind).toEqual({ refused: 1 });
+    expect(r.valid).toBe(false);
+    expect(r.invalidReasons[0]).toMatch(/could not be reached/);
+  });
+});
