@@ -103,7 +103,9 @@ const STATE_LIMIT = 100_000;
  * which anonymous visitors get too), or its response sets such a cookie, or
  * the session has had a successful (2xx/3xx) `POST` to a login-like path
  * (`/login`, `/signin`, `/auth`, `/oauth/token`, `/session(s)`) and no
- * logout since (the latter needs `method`, `target` and `status`).
+ * logout since (this needs `method`, `target` and `status`). Callers that
+ * can't give the method get a weaker signal instead: a second session-looking
+ * cookie (`session`, `sid`) beside the cookie sessions are keyed by.
  */
 export class Sessionizer {
   private readonly rule: SessionKeyRule;
@@ -209,8 +211,11 @@ export class Sessionizer {
     }
     if (this.loggedIn.get(key) === true) return true;
     if (headerOf(input.requestHeaders, 'authorization') !== undefined) return true;
-    for (const c of set) if (!c.deleted && isAuthCookieName(c.name)) return true;
-    return requestHasAuthCookie(input.requestHeaders);
+    // Without the method, a second session cookie beside the one sessions are keyed by
+    // (a `vid` visitor cookie, then `session` at sign-in) is the best sign-in signal left.
+    const second = method === undefined ? this.sessionCookie : null;
+    for (const c of set) if (!c.deleted && isSignInCookie(c.name, second)) return true;
+    return requestHasSignInCookie(input.requestHeaders, second);
   }
 }
 
@@ -227,12 +232,18 @@ function pickSessionCookie(set: SetCookie[]): string | null {
   return (sessionLike ?? live[0]!).name;
 }
 
-function requestHasAuthCookie(headers: HeaderList): boolean {
+/** An auth-looking cookie, or (when `keyCookie` is given) a session-looking cookie other than it. */
+function isSignInCookie(name: string, keyCookie: string | null): boolean {
+  if (isAuthCookieName(name)) return true;
+  return keyCookie !== null && name !== keyCookie && /sess|sid/i.test(name);
+}
+
+function requestHasSignInCookie(headers: HeaderList, keyCookie: string | null): boolean {
   for (const [k, v] of headers) {
     if (k !== 'cookie') continue;
     for (const part of v.split(';')) {
       const eq = part.indexOf('=');
-      if (eq > 0 && part.slice(eq + 1).trim() !== '' && isAuthCookieName(part.slice(0, eq).trim())) return true;
+      if (eq > 0 && part.slice(eq + 1).trim() !== '' && isSignInCookie(part.slice(0, eq).trim(), keyCookie)) return true;
     }
   }
   return false;
