@@ -1,0 +1,182 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RecordingReader } from '../../src/store/recording-reader.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/flashback.js');
+
+let dir: string;
+let busy: Server;
+let busyPort: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fb-record-cli-'));
+  busy = createServer((_req, res) => res.end('busy'));
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+  busyPort = (busy.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => busy.close(() => r()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('node', [BIN, 'record', ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts `flashback record` and resolves with the URL it prints. */
+function start(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn('node', [BIN, 'record', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`record did not start: ${text}`)), 15_000);
+    const check = (): void => {
+      const m = /recording (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve({ child, url: m[1]!, output: () => text, exited });
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(() => reject(new Error(`record exited early: ${text}`)));
+  });
+}
+
+function leftovers(prefix: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith(prefix));
+}
+
+describe('flashback record: bad input gives one line, exit 2, and no file', () => {
+  const cases: Array<[string, (out: string) => string[], RegExp]> = [
+    ['a target that is not a URL', (o) => ['--target', 'not a url', '--out', o], /--target must be a URL/],
+    ['a target that is not http(s)', (o) => ['--target', 'ftp://example.com', '--out', o], /--target must be an http/],
+    ['a target with a path', (o) => ['--target', 'http://127.0.0.1:1/api', '--out', o], /--target must be an origin/],
+    ['a bad --max-body', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-body', 'lots'], /--max-body must be a size/],
+    ['a bad --session-key', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--session-key', 'bogus:x'], /--session-key must be/],
+    ['a bad --listen', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--listen', 'nope:99999'], /--listen must be/],
+    ['a missing scenario file', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--scenario', join(dir, 'nope.json')], /Failed to load scenario .*no such file/],
+    ['a scenario that is not JSON', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--scenario', join(dir, 'bad.json')], /Failed to load scenario .*not valid JSON/],
+    ['an --out in a missing directory', () => ['--target', 'http://127.0.0.1:1', '--out', join(dir, 'missing-dir', 'x.db')], /Failed to create recording .*does not exist/],
+    ['an --out that is a directory', () => ['--target', 'http://127.0.0.1:1', '--out', dir], /Failed to create recording .*directory/],
+    ['a port already in use', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--listen', `127.0.0.1:${busyPort}`], /Failed to listen on 127\.0\.0\.1:\d+: address already in use/],
+    ['no --out', () => ['--target', 'http://127.0.0.1:1'], /--out <file.db> is required/],
+    ['neither --target nor --forward', (o) => ['--out', o], /--target <url> is required/],
+  ];
+
+  it.each(cases)('%s', (name, argsFor, message) => {
+    writeFileSync(join(dir, 'bad.json'), '{ "routes": [ ');
+    const prefix = `bad-${name.replace(/\W+/g, '-')}`;
+    const out = join(dir, `${prefix}.db`);
+    const r = run(argsFor(out));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n').filter((l) => !l.startsWith('  hint:'))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(leftovers(prefix)).toEqual([]);
+  });
+
+  it('refuses to overwrite an existing recording without --force', () => {
+    const out = join(dir, 'exists.db');
+    writeFileSync(out, 'keep me');
+    const r = run(['--target', 'http://127.0.0.1:1', '--out', out]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/already exists/);
+    expect(leftovers('exists.db')).toEqual(['exists.db']);
+  });
+});
+
+describe('flashback record: running', () => {
+  it('warns about an unreachable target, listens anyway, and records once it comes up', async () => {
+    const target = createServer((_req, res) => res.end('up now'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const port = (target.address() as AddressInfo).port;
+    await new Promise<void>((r) => target.close(() => r()));
+    const out = join(dir, 'later.db');
+    const rec = await start(['--target', `http://127.0.0.1:${port}`, '--out', out]);
+    const agent = new Agent();
+    try {
+      const first = await request(`${rec.url}/a`, { dispatcher: agent });
+      expect(first.statusCode).toBe(502);
+      expect(((await first.body.json()) as { error: string }).error).toBe('upstream_unreachable');
+      target.listen(port, '127.0.0.1');
+      await new Promise((r) => target.once('listening', r));
+      const second = await request(`${rec.url}/b`, { dispatcher: agent });
+      expect(await second.body.text()).toBe('up now');
+    } finally {
+      await agent.close();
+      rec.child.kill('SIGINT');
+    }
+    expect(await rec.exited).toBe(0);
+    target.close();
+    expect(rec.output()).toMatch(/warning: target http:\/\/127\.0\.0\.1:\d+ is not reachable/);
+    expect(rec.output()).toMatch(/recorded 2 exchanges in \d+ sessions \(1 upstream errors/);
+    const reader = RecordingReader.open(out);
+    const rows = [...reader.exchanges()];
+    reader.close();
+    expect(rows.map((e) => [e.target, e.error])).toEqual([
+      ['/a', 'refused'],
+      ['/b', null],
+    ]);
+    expect(existsSync(`${out}.key`)).toBe(true);
+  });
+
+  it('SIGTERM during traffic loses no completed exchange', async () => {
+    const target = createServer((req, res) => {
+      res.writeHead(200, { 'x-upstream': 'yes', 'content-type': 'text/plain' });
+      res.end(`ok ${req.url}`);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const out = join(dir, 'sigterm.db');
+    const rec = await start(['--target', `http://127.0.0.1:${(target.address() as AddressInfo).port}`, '--out', out]);
+    const agent = new Agent({ connections: 20 });
+    const completed = new Set<string>();
+    let stopAfter = 400;
+    let signalled = false;
+    let failures = 0;
+    const loop = async (c: number): Promise<void> => {
+      for (let i = 0; failures < 200 && i < 5000; i++) {
+        const rid = `${c}-${i}`;
+        try {
+          const res = await request(`${rec.url}/t?rid=${rid}`, { dispatcher: agent });
+          const text = await res.body.text();
+          if (res.statusCode === 200 && res.headers['x-upstream'] === 'yes' && text === `ok /t?rid=${rid}`) completed.add(rid);
+          if (!signalled && completed.size >= stopAfter) {
+            signalled = true;
+            rec.child.kill('SIGTERM');
+          }
+        } catch {
+          failures++;
+          if (!signalled) throw new Error('request failed before SIGTERM');
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, c) => loop(c)));
+    stopAfter = 0;
+    expect(await rec.exited).toBe(0);
+    await agent.close();
+    target.close();
+    expect(signalled).toBe(true);
+    const reader = RecordingReader.open(out);
+    const recorded = new Set<string>();
+    for (const e of reader.exchanges()) if (e.status === 200 && e.error === null) recorded.add(/rid=(\d+-\d+)/.exec(e.target)![1]!);
+    reader.close();
+    const missing = [...completed].filter((rid) => !recorded.has(rid));
+    expect(completed.size).toBeGreaterThanOrEqual(400);
+    expect(missing).toEqual([]);
+    expect(rec.output()).toMatch(/stopping \(SIGTERM\)/);
+    expect(rec.output()).toMatch(/recorded \d+ exchanges/);
+  }, 60_000);
+});
