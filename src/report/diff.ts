@@ -127,7 +127,17 @@ export function diffRow(
     const note = missing ?? (!b?.enough || !c?.enough ? tooFew(p, base, cand) : fewWindows);
     deltas[p] = judge(b?.us ?? null, c?.us ?? null, note, boot?.percentiles[i] ?? null, opts.minAbsUs, opts.minRelPct);
   });
-  deltas.errors = judge(base?.errorPct ?? null, cand?.errorPct ?? null, missing ?? fewWindows, boot?.errorPct ?? null, opts.minAbsErrorPts, opts.minRelPct);
+  // Windows count only failures without a response; when a row also has 5xx
+  // the windows cannot carry the error share, so its interval falls back to
+  // the two-proportion normal interval (which ignores time dependence).
+  const windowed = (g: MergedGroup | null): boolean => !g || g.windows.reduce((a, w) => a + w.errors, 0) === g.errors + g.serverErrors;
+  let errBoot = boot?.errorPct ?? null;
+  let errNote: string | null = missing ?? fewWindows;
+  if (boot && base && cand && (!windowed(gb) || !windowed(gc))) {
+    errBoot = proportionInterval(base.failed, base.requests, cand.failed, cand.requests, opts.confidence);
+    errNote = null;
+  }
+  deltas.errors = judge(base?.errorPct ?? null, cand?.errorPct ?? null, errNote, errBoot, opts.minAbsErrorPts, opts.minRelPct);
   return { key: any.key, label: any.label, route: any.route, cohort: any.cohort, base, cand, deltas };
 }
 
@@ -166,4 +176,20 @@ export function judge(
   const clearsFloors = near >= minAbs && (base === 0 || (near / Math.abs(base!)) * 100 >= minRelPct);
   const verdict = significant && clearsFloors ? (abs > 0 ? 'regression' : 'improvement') : 'unchanged';
   return { base, cand, abs, relPct, ci, significant, clearsFloors, verdict };
+}
+
+/** Normal-approximation interval of the difference of two shares, in % points. */
+export function proportionInterval(failedB: number, nB: number, failedC: number, nC: number, confidence: number): BootInterval {
+  const pb = nB > 0 ? failedB / nB : 0;
+  const pc = nC > 0 ? failedC / nC : 0;
+  const se = Math.sqrt((nB > 0 ? (pb * (1 - pb)) / nB : 0) + (nC > 0 ? (pc * (1 - pc)) / nC : 0));
+  const z = normalQuantile(1 - (1 - confidence) / 2);
+  const d = (pc - pb) * 100;
+  return { point: d, lo: d - z * se * 100, hi: d + z * se * 100 };
+}
+
+/** Inverse of the standard normal CDF (Abramowitz & Stegun 26.2.23, |error| < 4.5e-4), for 0.5 ≤ p < 1. */
+export function normalQuantile(p: number): number {
+  const t = Math.sqrt(-2 * Math.log(1 - p));
+  return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
 }

@@ -122,6 +122,17 @@ describe('compareRuns', () => {
     expect(compareRuns(short, short).views[0]!.rows[0]!.deltas.p50.note).toBe('fewer than 10 time windows with traffic');
   });
 
+  it('falls back to the two-proportion interval for error share when 5xx are not in the windows', () => {
+    const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 20 }] });
+    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 100 }] });
+    const d = compareRuns(base, cand).views[0]!.rows[0]!.deltas.errors;
+    // 1% → 5% of 2,000: se = sqrt(.01·.99/2000 + .05·.95/2000) = 0.0053572 → ±1.0502 points (z = 1.9604).
+    expect(d.abs).toBeCloseTo(4, 9);
+    expect(d.ci![0]).toBeCloseTo(4 - 1.0502, 3);
+    expect(d.ci![1]).toBeCloseTo(4 + 1.0502, 3);
+    expect(d.verdict).toBe('regression');
+  });
+
   it('marks rows present in only one run', () => {
     const a = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }] });
     const b = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }, { route: 'GET /b', windows: [[1000]] }] });

@@ -13,6 +13,8 @@ export interface SegmentSpec {
   /** Failed requests per window (counted among that window's latencies), default 0. */
   errors?: number[];
   mismatches?: number;
+  /** Requests answered 5xx (counted in `serverErrors` only: windows count failures without a response). */
+  serverErrors?: number;
   /** Send lag recorded for every request, µs (default 100). */
   sendLagUs?: number;
 }
@@ -54,7 +56,7 @@ function segmentOf(spec: SegmentSpec): SegmentResult {
     cohort,
     count,
     errors,
-    serverErrors: 0,
+    serverErrors: spec.serverErrors ?? 0,
     mismatches: spec.mismatches ?? 0,
     bytes: count * 100,
     byStatusClass: { '2xx': count - errors, err: errors },
@@ -93,7 +95,7 @@ export function makeRun(spec: RunSpec): RunResult {
     valid: spec.valid ?? true,
     invalidReasons: spec.invalidReasons ?? [],
     totals: {
-      requests: sum((s) => s.count), errors: sum((s) => s.errors), serverErrors: 0, mismatches: sum((s) => s.mismatches),
+      requests: sum((s) => s.count), errors: sum((s) => s.errors), serverErrors: sum((s) => s.serverErrors), mismatches: sum((s) => s.mismatches),
       bytes: sum((s) => s.bytes), sessions: 10, unsent: 0, droppedRedactedHeaders: 0, sendLagP99Us: 100,
     },
     segments,
