@@ -16,7 +16,10 @@ export interface RouteSummary {
   failed: number;
   /** Exchanges with a request or response body cut at the capture cap. */
   truncated: number;
+  /** Recorded durations (request start to response end), µs; nearest-rank percentiles. */
   meanDurationUs: number;
+  p50DurationUs: number;
+  p95DurationUs: number;
   maxDurationUs: number;
   /** Full body sizes as seen on the wire, captured or not. */
   requestBytes: number;
@@ -71,6 +74,25 @@ export function cohortKey(cohort: Cohort): string {
   return names.length === 0 ? '-' : names.map((n) => `${n}=${cohort[n]}`).join(',');
 }
 
+/** Every route's recorded durations, sorted ascending (8 bytes per exchange; no body is read). */
+function routeDurations(db: Database.Database): Map<string, Float64Array> {
+  const lists = new Map<string, number[]>();
+  for (const row of db.prepare('SELECT route, duration_us FROM exchanges').raw().iterate() as IterableIterator<[string, number]>) {
+    let l = lists.get(row[0]);
+    if (!l) lists.set(row[0], (l = []));
+    l.push(row[1]);
+  }
+  const sorted = new Map<string, Float64Array>();
+  for (const [route, l] of lists) sorted.set(route, Float64Array.from(l).sort());
+  return sorted;
+}
+
+/** Nearest-rank percentile `q` (0..1) of ascending `values`; 0 when empty. */
+function nearestRank(values: Float64Array, q: number): number {
+  if (values.length === 0) return 0;
+  return values[Math.max(0, Math.ceil(q * values.length) - 1)]!;
+}
+
 /** Computes a recording's summary with aggregate queries that never read a body. */
 export function summarizeRecording(db: Database.Database, path: string, meta: RecordingMeta): RecordingSummary {
   const routes = new Map<string, RouteSummary & { durationSumUs: number }>();
@@ -85,7 +107,20 @@ export function summarizeRecording(db: Database.Database, path: string, meta: Re
   for (const r of rows) {
     let s = routes.get(r.route);
     if (!s) {
-      s = { route: r.route, exchanges: 0, status: emptyStatus(), failed: 0, truncated: 0, meanDurationUs: 0, maxDurationUs: 0, requestBytes: 0, responseBytes: 0, durationSumUs: 0 };
+      s = {
+        route: r.route,
+        exchanges: 0,
+        status: emptyStatus(),
+        failed: 0,
+        truncated: 0,
+        meanDurationUs: 0,
+        p50DurationUs: 0,
+        p95DurationUs: 0,
+        maxDurationUs: 0,
+        requestBytes: 0,
+        responseBytes: 0,
+        durationSumUs: 0,
+      };
       routes.set(r.route, s);
     }
     const cls = (CLASSES as readonly string[]).includes(r.cls) ? (r.cls as StatusClass) : 'err';
@@ -99,8 +134,17 @@ export function summarizeRecording(db: Database.Database, path: string, meta: Re
     s.requestBytes += r.reqb;
     s.responseBytes += r.resb;
   }
+  const durations = routeDurations(db);
   const routeList: RouteSummary[] = [...routes.values()]
-    .map(({ durationSumUs, ...s }) => ({ ...s, meanDurationUs: s.exchanges ? Math.round(durationSumUs / s.exchanges) : 0 }))
+    .map(({ durationSumUs, ...s }) => {
+      const d = durations.get(s.route) ?? new Float64Array(0);
+      return {
+        ...s,
+        meanDurationUs: s.exchanges ? Math.round(durationSumUs / s.exchanges) : 0,
+        p50DurationUs: nearestRank(d, 0.5),
+        p95DurationUs: nearestRank(d, 0.95),
+      };
+    })
     .sort((a, b) => b.exchanges - a.exchanges || (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
 
   const totals = db

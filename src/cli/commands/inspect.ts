@@ -75,9 +75,9 @@ export function renderInspect(s: RecordingSummary): string[] {
     // Only the status classes the recording has (2xx always), to keep the table narrow.
     const classes = CLASSES.filter((c) => c === '2xx' || s.status[c] > 0);
     const routes = new Table({
-      head: ['route', 'exchanges', ...classes.map((c) => (c === 'err' ? 'failed' : c)), 'truncated', 'mean', 'max', 'resp bytes'],
-      style: tableStyle(),
-      colAligns: ['left', ...Array<'right'>(classes.length + 5).fill('right')],
+      head: ['route', 'exchanges', ...classes.map((c) => (c === 'err' ? 'failed' : c)), 'truncated', 'p50', 'p95', 'max', 'resp bytes'],
+      style: { ...tableStyle(), compact: true },
+      colAligns: ['left', ...Array<'right'>(classes.length + 6).fill('right')],
     });
     for (const r of s.routes) {
       routes.push([
@@ -85,7 +85,8 @@ export function renderInspect(s: RecordingSummary): string[] {
         r.exchanges,
         ...classes.map((c) => r.status[c] || ''),
         r.truncated || '',
-        formatUs(r.meanDurationUs),
+        formatUs(r.p50DurationUs),
+        formatUs(r.p95DurationUs),
         formatUs(r.maxDurationUs),
         formatBytes(r.responseBytes),
       ]);
@@ -95,7 +96,7 @@ export function renderInspect(s: RecordingSummary): string[] {
   if (s.cohorts.length > 0) {
     const cohorts = new Table({
       head: ['cohort', 'sessions', 'share', 'exchanges'],
-      style: tableStyle(),
+      style: { ...tableStyle(), compact: true },
       colAligns: ['left', 'right', 'right', 'right'],
     });
     for (const c of s.cohorts) cohorts.push([c.key, c.sessions, pct(c.sessions, s.sessions), c.exchanges]);
