@@ -1,20 +1,12 @@
 import { existsSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
 import { InputError, RunError, messageOf } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
-import { FINISHED_KEY, metaRows, newRecordingMeta, type RecordingMetaInput } from './recording-meta.js';
-import {
-  CREATE_INDEXES_SQL,
-  CREATE_TABLES_SQL,
-  RECORDING_APPLICATION_ID,
-  RECORDING_PAGE_SIZE,
-  RECORDING_SCHEMA_VERSION,
-  RESEQUENCE_SQL,
-} from './schema.js';
+import type { RecordingMetaInput } from './recording-meta.js';
+import { createFailure, dropFileAndSidecars, initialiseFile } from './recording-file.js';
+import { CREATE_INDEXES_SQL, RESEQUENCE_SQL } from './schema.js';
 import { BodyBatch } from './body-batch.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-protocol.js';
 import { WRITER_WORKER_SOURCE } from './writer-worker.js';
@@ -40,22 +32,6 @@ export interface RecordingWriterOptions {
 const POST_ROWS = 256;
 const POST_BYTES = 4 * 1024 * 1024;
 const POST_MS = 5;
-
-/** The sidecar files SQLite may leave beside a database. */
-function dropFileAndSidecars(file: string): void {
-  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) rmSync(f, { force: true });
-}
-
-function createFailure(path: string, e: unknown): InputError {
-  const code = (e as NodeJS.ErrnoException).code;
-  let cause: string;
-  if (code === 'ENOENT') cause = `directory ${dirname(path)} does not exist`;
-  else if (code === 'EACCES' || code === 'EPERM') cause = `${code} permission denied`;
-  else if (code === 'EISDIR') cause = 'it is a directory';
-  else if (code) cause = `${code} ${messageOf(e).replace(/^[A-Z]+: /, '')}`;
-  else cause = messageOf(e);
-  return new InputError(`Failed to create recording ${path}: ${cause}`, { cause: e });
-}
 
 /**
  * Writes a recording. Rows are queued on the main thread and posted to a
@@ -287,25 +263,6 @@ export class RecordingWriter {
     for (const w of this.waiters.values()) w.reject(this.failure);
     this.waiters.clear();
     this.worker.unref();
-  }
-}
-
-/** Creates the schema and meta in a new, empty file (main thread; a few ms). */
-function initialiseFile(file: string, input: RecordingMetaInput): void {
-  const db = new Database(file);
-  try {
-    db.pragma(`page_size = ${RECORDING_PAGE_SIZE}`);
-    db.pragma(`application_id = ${RECORDING_APPLICATION_ID}`);
-    db.pragma(`user_version = ${RECORDING_SCHEMA_VERSION}`);
-    db.pragma('journal_mode = WAL');
-    db.transaction(() => {
-      db.exec(CREATE_TABLES_SQL);
-      const insert = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-      for (const [k, v] of metaRows(newRecordingMeta(input))) insert.run(k, v);
-      insert.run(FINISHED_KEY, 'false');
-    })();
-  } finally {
-    db.close();
   }
 }
 
