@@ -14,8 +14,9 @@ const NOT_FORWARDED = new Set(['host', 'expect', 'proxy-authorization']);
 function connectionNamed(raw: ReadonlyArray<string | Buffer>): Set<string> | null {
   let named: Set<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    const rawName = raw[i]!;
+    if (rawName.length !== 10) continue; // cheap test first: this runs for every header of every message
+    if (rawName.toString('latin1').toLowerCase() !== 'connection') continue;
     for (const token of raw[i + 1]!.toString('latin1').split(',')) {
       const t = token.trim().toLowerCase();
       if (t) (named ??= new Set()).add(t);

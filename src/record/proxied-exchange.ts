@@ -43,6 +43,10 @@ class CancelError extends Error {
 
 const JSON_HEADERS = ['content-type', 'application/json'];
 
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
 /**
  * One client request proxied to the target: an undici dispatch handler that
  * streams the response to the client with backpressure while capturing the
@@ -150,6 +154,9 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
     if (this.cancelReason) return true;
     if (this.host.closing) split.flat.push('connection', 'close');
     this.res.writeHead(statusCode, statusText, split.flat);
+    // Small responses arrive whole in one read: cork so head, body and end leave in one write.
+    this.res.cork();
+    process.nextTick(uncork, this.res);
     return true;
   }
 
