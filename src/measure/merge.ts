@@ -62,7 +62,7 @@ export function mergeSegments(key: string, route: string, cohort: Cohort, parts:
   }
   if (response && service && sendLag) {
     const pr = percentilesOf(response);
-    Object.assign(out, { p50: pr.p50, p95: pr.p95, p99: pr.p99, p999: pr.p999, max: pr.max });
+    Object.assign(out, { p50: pr.p50, p95: pr.p95, p99: pr.p99, p999: pr.p999, max: Math.max(...parts.map((p) => p.max)) });
     out.histograms = {
       response: encodeHistogram(response),
       service: encodeHistogram(service),

@@ -37,6 +37,8 @@ export class SegmentAccumulator {
   private serverErrors = 0;
   private mismatches = 0;
   private bytes = 0;
+  /** Exact largest response time (HDR's max is bucket-rounded differently in WASM and JS). */
+  private maxUs = 0;
   private readonly byClass = new Float64Array(6);
   private readonly byErrorKind = new Map<ErrorKind, number>();
   private readonly windows: Array<WindowAccumulator | undefined> = [];
@@ -49,6 +51,7 @@ export class SegmentAccumulator {
   add(s: Sample): void {
     const responseUs = s.doneUs - s.intendedUs;
     recordUs(this.response, responseUs);
+    if (responseUs > this.maxUs) this.maxUs = responseUs;
     recordUs(this.service, s.doneUs - s.sentUs);
     recordUs(this.sendLag, s.sentUs - s.intendedUs);
     this.count++;
@@ -105,7 +108,7 @@ export class SegmentAccumulator {
       p95: p.p95,
       p99: p.p99,
       p999: p.p999,
-      max: p.max,
+      max: this.maxUs,
       histograms: {
         response: encodeHistogram(this.response),
         service: encodeHistogram(this.service),

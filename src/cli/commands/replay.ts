@@ -8,6 +8,7 @@ import { RunError, UsageError } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
 import { openRecordingSource } from '../../replay/open-recording.js';
+import { probeTarget } from '../../replay/probe-target.js';
 import {
   parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
@@ -110,6 +111,7 @@ function buildConfig(recording: string, f: ReplayFlags): ReplayConfig & { out: s
 }
 
 async function execute(config: ReplayConfig & { out: string }, f: ReplayFlags): Promise<void> {
+  await probeTarget(config.target, Math.min(5000, Math.round(config.timeoutUs / 1000)));
   const running = startReplay(config);
   const onSignal = (): void => running.stop();
   process.on('SIGINT', onSignal);
