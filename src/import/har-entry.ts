@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../model/exchange.js';
+import { ERROR_KINDS, type ErrorKind } from '../model/exchange.js';
 import { authorityOf, mergeCookies, normalizeHeaders } from './headers.js';
 import type { RawExchange } from './raw-exchange.js';
 
@@ -142,10 +142,26 @@ export function harEntryToExchange(entry: Obj): RawExchange {
     responseBody: failed ? null : bodyOf(str(content['text']), content['encoding']),
     responseEncoding: null,
     mimeType: mime,
-    error: failed ? errorKindOf(errorText ?? '') : null,
-    errorDetail: failed ? (errorText ?? 'no response in HAR entry') : null,
+    ...(failed ? failureOf(entry, errorText) : { error: null, errorDetail: null }),
     ...flashbackFields(entry),
   };
+}
+
+/**
+ * Error of an entry without a response. flashback's own export keeps the exact
+ * kind and detail in `_flashbackError`/`_flashbackErrorDetail` (kind null: a
+ * request whose response was never captured).
+ */
+function failureOf(entry: Obj, errorText: string | null): { error: ErrorKind | null; errorDetail: string | null } {
+  if ('_flashbackError' in entry) {
+    const kind = entry['_flashbackError'];
+    const detail = entry['_flashbackErrorDetail'];
+    return {
+      error: typeof kind === 'string' && (ERROR_KINDS as readonly string[]).includes(kind) ? (kind as ErrorKind) : null,
+      errorDetail: typeof detail === 'string' ? detail : null,
+    };
+  }
+  return { error: errorKindOf(errorText ?? ''), errorDetail: errorText ?? 'no response in HAR entry' };
 }
 
 /** flashback's own HAR export keeps the session key in `_flashbackSession`. */

@@ -1,0 +1,126 @@
+import { once } from 'node:events';
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { InputError, messageOf } from '../model/errors.js';
+import { headerValue, type Exchange, type HeaderList } from '../model/exchange.js';
+import type { RecordingReader } from '../store/recording-reader.js';
+import { bodyAsText, decodeBody } from './body-text.js';
+
+type HarNameValue = { name: string; value: string };
+
+function nameValues(headers: HeaderList): HarNameValue[] {
+  return headers.map(([name, value]) => ({ name, value }));
+}
+
+function cookiesOf(header: string | undefined): HarNameValue[] {
+  if (!header) return [];
+  return header.split(';').flatMap((part) => {
+    const eq = part.indexOf('=');
+    return eq > 0 ? [{ name: part.slice(0, eq).trim(), value: part.slice(eq + 1).trim() }] : [];
+  });
+}
+
+function queryOf(target: string): HarNameValue[] {
+  const q = target.indexOf('?');
+  if (q < 0) return [];
+  return [...new URLSearchParams(target.slice(q + 1))].map(([name, value]) => ({ name, value }));
+}
+
+/**
+ * One exchange as a HAR 1.2 entry. `startUs` is absolute (µs since the
+ * epoch). Bodies are decoded (`content-encoding` undone) and given as text,
+ * or base64 with `encoding: "base64"` when binary. flashback's own fields
+ * (`_flashbackSession`, `_flashbackStartUs`, `_flashbackError…`) let
+ * `import har` restore sessions, µs start times and error kinds exactly;
+ * other tools ignore them.
+ */
+export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): Record<string, unknown> {
+  const host = ex.host ?? defaultHost;
+  const reqType = headerValue(ex.requestHeaders, 'content-type');
+  const resType = headerValue(ex.responseHeaders, 'content-type');
+  const request: Record<string, unknown> = {
+    method: ex.method,
+    url: `${ex.scheme}://${host}${ex.target.startsWith('/') ? '' : '/'}${ex.target}`,
+    httpVersion: 'HTTP/1.1',
+    cookies: cookiesOf(headerValue(ex.requestHeaders, 'cookie')),
+    headers: nameValues(ex.requestHeaders),
+    queryString: queryOf(ex.target),
+    headersSize: -1,
+    bodySize: ex.requestBodyBytes,
+  };
+  if (ex.requestBody && ex.requestBody.length > 0) {
+    const b = bodyAsText(ex.requestBody, reqType);
+    request['postData'] = { mimeType: reqType ?? '', text: b.text, ...(b.base64 ? { encoding: 'base64' } : {}) };
+  }
+  const content: Record<string, unknown> = { size: ex.responseBodyBytes, mimeType: resType ?? 'x-unknown' };
+  if (ex.responseBody && ex.responseBody.length > 0) {
+    const decoded = decodeBody(ex.responseBody, ex.responseEncoding);
+    const b = bodyAsText(decoded, resType);
+    content['size'] = decoded.length;
+    content['text'] = b.text;
+    if (b.base64) content['encoding'] = 'base64';
+  }
+  const failed = ex.status === null;
+  const response: Record<string, unknown> = {
+    status: ex.status ?? 0,
+    statusText: '',
+    httpVersion: failed ? '' : 'HTTP/1.1',
+    cookies: [],
+    headers: nameValues(ex.responseHeaders),
+    content,
+    redirectURL: headerValue(ex.responseHeaders, 'location') ?? '',
+    headersSize: -1,
+    bodySize: ex.responseBodyBytes,
+  };
+  if (failed) response['_error'] = ex.errorDetail ?? ex.error ?? 'no response';
+  const timeMs = ex.durationUs / 1000;
+  return {
+    startedDateTime: new Date(Math.floor(startUs / 1000)).toISOString(),
+    time: timeMs,
+    request,
+    response,
+    cache: {},
+    timings: { blocked: -1, dns: -1, connect: -1, ssl: -1, send: 0, wait: timeMs, receive: 0 },
+    _flashbackSession: ex.sessionKey,
+    _flashbackStartUs: startUs,
+    ...(failed ? { _flashbackError: ex.error, _flashbackErrorDetail: ex.errorDetail } : {}),
+  };
+}
+
+/**
+ * Writes a recording as a HAR 1.2 file (importable by Chrome/Firefox
+ * devtools and HAR viewers), streamed entry by entry in start order. Start
+ * times are the recording's creation time plus each offset. Writes
+ * `<out>.partial` and renames it when complete. Throws {@link InputError}
+ * when `outPath` cannot be written.
+ */
+export async function exportHar(reader: RecordingReader, outPath: string, toolVersion: string): Promise<{ entries: number }> {
+  const meta = reader.meta();
+  const baseUs = Date.parse(meta.createdAt) * 1000;
+  const defaultHost = meta.upstream ? new URL(meta.upstream).host : 'localhost';
+  const partial = `${outPath}.partial`;
+  const ws = createWriteStream(partial);
+  const failed = new Promise<never>((_, reject) => ws.once('error', reject));
+  failed.catch(() => undefined);
+  const write = async (text: string): Promise<void> => {
+    if (!ws.write(text)) await Promise.race([once(ws, 'drain'), failed]);
+  };
+  let entries = 0;
+  try {
+    await write(
+      `{"log":{"version":"1.2","creator":${JSON.stringify({ name: 'flashback', version: toolVersion })},` +
+        `"comment":${JSON.stringify(`exported from ${reader.path} (${meta.source})`)},"pages":[],"entries":[\n`,
+    );
+    for (const ex of reader.exchanges({ withBodies: true })) {
+      await write((entries > 0 ? ',\n' : '') + JSON.stringify(harEntryOf(ex, baseUs + ex.startOffsetUs, defaultHost)));
+      entries++;
+    }
+    await write('\n]}}\n');
+    await Promise.race([new Promise<void>((resolve) => ws.end(resolve)), failed]);
+    renameSync(partial, outPath);
+  } catch (e) {
+    ws.destroy();
+    rmSync(partial, { force: true });
+    throw new InputError(`Failed to write HAR file ${outPath}: ${messageOf(e)}`, { cause: e });
+  }
+  return { entries };
+}
