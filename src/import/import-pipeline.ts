@@ -81,6 +81,12 @@ export async function importExchanges(
   stats: ImportStats,
   options: ImportOptions,
 ): Promise<ImportSummary> {
+  if (!options.overwrite && existsSync(options.outPath)) {
+    // Fail before reading a possibly huge input; the writer checks again when it creates the file.
+    throw new InputError(`Failed to create recording ${options.outPath}: the file already exists`, {
+      hint: 'choose another file name, or pass --force to replace it',
+    });
+  }
   const keyPath = `${options.outPath}.key`;
   const keyExisted = existsSync(keyPath);
   const hostMatch = options.filterHosts && options.filterHosts.length > 0 ? picomatch(options.filterHosts, { nocase: true }) : null;
