@@ -7,6 +7,7 @@ import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
 import { requestHeaders } from './headers.js';
 import { ProxiedExchange, type ExchangeHost, type UpstreamTarget } from './proxied-exchange.js';
+import { MitmTerminator } from './mitm.js';
 import { openTunnel } from './tunnel.js';
 import { UpstreamResolver } from './upstream-target.js';
 import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNamer, SessionAssigner } from './types.js';
@@ -34,6 +35,7 @@ export class RecorderProxy implements ExchangeHost {
   private readonly server: Server;
   private readonly inFlight = new Set<ProxiedExchange>();
   private readonly tunnels = new Set<Socket>();
+  private readonly mitm: MitmTerminator | null;
   private readonly counts: RecorderStats = {
     exchanges: 0,
     errors: 0,
@@ -43,6 +45,7 @@ export class RecorderProxy implements ExchangeHost {
     responseBytes: 0,
     tunnels: 0,
     rejected: 0,
+    intercepted: 0,
     sinkFailures: 0,
   };
   private idleWaiters: Array<() => void> = [];
@@ -66,7 +69,10 @@ export class RecorderProxy implements ExchangeHost {
       keepAliveTimeout: 30_000,
       connect: { timeout: this.upstreamTimeoutMs, rejectUnauthorized: !options.insecure },
     });
-    this.server = createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res));
+    this.server = createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res, this.resolver.resolve(req.url ?? '/')));
+    this.mitm = options.mitmCa
+      ? new MitmTerminator(options.mitmCa, (req, res, authority) => this.onRequest(req, res, mitmUpstream(authority, req.url ?? '/')))
+      : null;
     this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onConnect(req, socket, head));
     // A client speaking garbage must not take the proxy down.
     this.server.on('clientError', (_err, socket: Socket) => {
@@ -120,10 +126,12 @@ export class RecorderProxy implements ExchangeHost {
     this.closingFlag = true;
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    this.mitm?.closeConnections(false);
     await this.whenIdle(this.options.drainMs ?? 5_000);
     for (const ex of [...this.inFlight]) ex.shutdown();
     for (const socket of this.tunnels) socket.destroy();
     this.server.closeAllConnections();
+    this.mitm?.closeConnections(true);
     await serverClosed;
     await this.agent.destroy();
   }
@@ -162,10 +170,9 @@ export class RecorderProxy implements ExchangeHost {
     }
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  private onRequest(req: IncomingMessage, res: ServerResponse, upstream: UpstreamTarget | string): void {
     const startMs = performance.now();
     this.firstStartMs ??= startMs;
-    const upstream: UpstreamTarget | string = this.resolver.resolve(req.url ?? '/');
     if (typeof upstream === 'string') {
       this.counts.rejected++;
       res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
@@ -185,7 +192,20 @@ export class RecorderProxy implements ExchangeHost {
       socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    if (this.mitm) {
+      this.counts.intercepted++;
+      this.mitm.intercept(req.url ?? '', socket, head);
+      return;
+    }
     this.counts.tunnels++;
     openTunnel(req.url ?? '', socket, head, this.tunnels);
   }
+}
+
+/** Upstream of a request decrypted inside a CONNECT tunnel to `authority`. */
+function mitmUpstream(authority: string, path: string): UpstreamTarget | string {
+  if (!/^(\[[^\]]+\]|[^:/\s]+):\d{1,5}$/.test(authority)) return `CONNECT authority must be host:port (got "${authority.slice(0, 100)}")`;
+  if (!path.startsWith('/')) return `request-target must start with "/" (got "${path.slice(0, 100)}")`;
+  const host = authority.endsWith(':443') ? authority.slice(0, -4) : authority;
+  return { origin: `https://${host}`, path, host: host.toLowerCase(), scheme: 'https' };
 }

@@ -6,6 +6,7 @@ import { RouteMatcher } from '../segment/route-template.js';
 import { Sessionizer, type SessionKeyRule } from '../segment/session-key.js';
 import { RecordingWriter } from '../store/recording-writer.js';
 import { Redactor, loadOrCreateRedactionKey } from '../store/redact.js';
+import { loadCa, type LocalCa } from './ca.js';
 import { RecorderProxy } from './recorder-proxy.js';
 import type { RecorderStats } from './types.js';
 
@@ -25,6 +26,8 @@ export interface RecordingOptions {
   /** False with `--no-redact`: secrets are stored as sent. */
   redact: boolean;
   insecure: boolean;
+  /** Forward mode: decrypt CONNECT tunnels with the CA in this directory (`flashback ca init`). */
+  mitmCaDir?: string | null;
   /** Replace an existing recording at `out`. */
   overwrite: boolean;
   toolVersion: string;
@@ -62,6 +65,8 @@ export interface Recording {
  * existing recording without `overwrite`, or an address that cannot be bound.
  */
 export async function startRecording(options: RecordingOptions): Promise<Recording> {
+  // Loading the CA only reads files: a missing CA fails before anything is written.
+  const mitmCa: LocalCa | null = options.mitmCaDir ? loadCa(options.mitmCaDir) : null;
   const keyPath = options.redact ? `${options.out}.key` : null;
   const keyExisted = keyPath !== null && existsSync(keyPath);
   const dropKey = (): void => {
@@ -95,6 +100,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       routes: new RouteMatcher(options.routes),
       cohorts: new CohortClassifier(options.cohortRules),
       insecure: options.insecure,
+      mitmCa,
       ...(options.upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs: options.upstreamTimeoutMs } : {}),
       ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
     });

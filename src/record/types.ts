@@ -1,5 +1,6 @@
 import type { Cohort } from '../model/session.js';
 import type { Exchange, HeaderList } from '../model/exchange.js';
+import type { LocalCa } from './ca.js';
 
 /**
  * Where the proxy hands each finished exchange. `RecordingWriter` satisfies
@@ -49,6 +50,8 @@ export interface RecorderOptions {
   sessions: SessionAssigner;
   routes: RouteNamer;
   cohorts: CohortNamer;
+  /** Forward mode: terminate TLS inside CONNECT with certificates from this CA and record what is inside. */
+  mitmCa?: LocalCa | null;
   /** Accept self-signed / invalid TLS certificates from an https target. */
   insecure?: boolean;
   /** Upstream connect / headers / idle-body timeout in ms (default 30 000). Expiry answers 504. */
@@ -72,6 +75,8 @@ export interface RecorderStats {
   responseBytes: number;
   /** CONNECT tunnels opened (their traffic is not recorded). */
   tunnels: number;
+  /** CONNECT tunnels decrypted and recorded (`--mitm`). */
+  intercepted: number;
   /** Requests answered by the proxy itself and not recorded (bad forward-proxy requests). */
   rejected: number;
   /** Exchanges the sink threw on (lost). */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RunError, UsageError } from '../../model/errors.js';
 import { parseBytes, parseDurationUs } from '../../model/units.js';
+import { defaultCaDir } from '../../record/ca.js';
 import { probeTarget } from '../../record/probe-target.js';
 import { startRecording, type Recording, type RecordingOptions, type RecordingSummary } from '../../record/start-recording.js';
 import type { RecorderStats } from '../../record/types.js';
@@ -22,6 +23,8 @@ interface RecordFlags {
   insecure?: boolean;
   force?: boolean;
   timeout: string;
+  mitm?: boolean;
+  caDir?: string;
 }
 
 /** Registers `flashback record`. */
@@ -37,6 +40,8 @@ export function registerRecord(program: Command): void {
     .option('--scenario <file>', 'scenario JSON with routes, cohort rules and a session key')
     .option('--no-redact', 'store secrets as sent (tokens, cookies, passwords, card numbers): not recommended')
     .option('--forward', 'act as a forward proxy for absolute-URI requests (GET http://host/path); CONNECT is tunnelled unrecorded')
+    .option('--mitm', 'with --forward: decrypt CONNECT (HTTPS) tunnels with certificates from the local CA and record them')
+    .option('--ca-dir <dir>', 'CA directory for --mitm (default ~/.flashback/ca, made by `flashback ca init`)')
     .option('--insecure', 'accept self-signed or invalid TLS certificates from an https target')
     .option('--force', 'replace an existing recording at --out')
     .option('--timeout <duration>', 'upstream connect/response timeout (answers 504)', '30s')
@@ -56,6 +61,8 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
   if (!flags.out) throw new UsageError('--out <file.db> is required');
   if (!flags.target && !flags.forward) throw new UsageError('--target <url> is required (or --forward for a forward proxy)');
   if (flags.target && flags.forward) throw new UsageError('--target and --forward cannot be used together');
+  if (flags.mitm && !flags.forward) throw new UsageError('--mitm needs --forward (it decrypts the CONNECT tunnels of a forward proxy)');
+  if (flags.caDir && !flags.mitm) throw new UsageError('--ca-dir is only used with --mitm');
   const target = flags.target ? parseTargetOrigin(flags.target) : null;
   const { host, port } = parseListenAddress(flags.listen);
   const maxBodyBytes = parseBytes(flags.maxBody, '--max-body');
@@ -75,6 +82,7 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
     cohortRules: scenario.cohorts ?? [],
     redact: flags.redact,
     insecure: flags.insecure === true,
+    mitmCaDir: flags.mitm ? (flags.caDir ?? defaultCaDir()) : null,
     overwrite: flags.force === true,
     toolVersion: TOOL_VERSION,
     upstreamTimeoutMs: Math.round(timeoutUs / 1000),
@@ -83,7 +91,8 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
 
 /** Prints the banner and the live count, stops on SIGINT/SIGTERM (or a writer failure) and prints the summary. */
 async function runUntilSignal(rec: Recording, options: RecordingOptions): Promise<void> {
-  const where = options.target ? `${rec.url} → ${options.target}` : `${rec.url} (forward proxy)`;
+  const mode = options.mitmCaDir ? 'forward proxy, HTTPS decrypted with the local CA' : 'forward proxy';
+  const where = options.target ? `${rec.url} → ${options.target}` : `${rec.url} (${mode})`;
   out(`recording ${where} (writing ${options.out})`);
   if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as sent');
   if (options.target) {
@@ -134,7 +143,8 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
 
 function liveLine(s: RecorderStats, elapsedMs: number): string {
   const secs = Math.round(elapsedMs / 1000);
-  const extra = s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
+  let extra = s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
+  if (s.intercepted > 0) extra += ` · ${s.intercepted} tunnels decrypted`;
   return `${secs}s · ${s.exchanges} exchanges · ${s.errors} errors · ${s.aborted} aborted · ${s.inFlight} in flight · ${formatBytes(s.requestBytes + s.responseBytes)}${extra}`;
 }
 

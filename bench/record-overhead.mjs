@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// Benchmark of `flashback record` (a script, not a test; numbers are reported, not asserted).
+//
+//  1. Latency the proxy adds at a fixed request rate: p50/p99 of response time
+//     (done − intended send time, open-loop) direct to a trivial keep-alive
+//     server vs through the recorder, interleaved A/B/A/B.
+//  2. Highest sustained capture rate with zero loss: offered rates step up; a
+//     step passes when the generator kept the schedule, nothing failed, p99
+//     stayed under the bound, and every response the client got is a row in
+//     the recording (read back after SIGTERM).
+//
+// Usage: npm run build && node bench/record-overhead.mjs
+//        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 1000,2000,3000,4000,6000,8000] [--p99-bound-ms 100]
+// The target, the recorder and this client each run in their own process.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const args = parseArgs(process.argv.slice(2));
+const RATE = Number(args.rate ?? 1000);
+const SECONDS = Number(args.seconds ?? 5);
+const ROUNDS = Number(args.rounds ?? 3);
+const STEPS = String(args.steps ?? '1000,2000,3000,4000,6000,8000').split(',').map(Number);
+const P99_BOUND_US = Number(args['p99-bound-ms'] ?? 100) * 1000;
+const MAX_OUTSTANDING = 2000;
+const dir = mkdtempSync(join(tmpdir(), 'fb-bench-record-'));
+
+function parseArgs(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
+  return out;
+}
+
+/** Spawns a child and resolves with the first match of `re` in its stdout. */
+function spawnAndWait(cmd, argv, re) {
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let text = '';
+  return new Promise((resolvePromise, reject) => {
+    const onData = (c) => {
+      text += c.toString();
+      const m = re.exec(text);
+      if (m) {
+        child.stdout.off('data', onData);
+        resolvePromise({ child, match: m, output: () => text });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c) => (text += c.toString()));
+    child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}: ${text}`)));
+  });
+}
+
+const TARGET_SRC = `
+const http = require('node:http');
+const body = JSON.stringify({ ok: true, items: [1, 2, 3], note: 'x'.repeat(80) });
+const s = http.createServer({ keepAlive: true }, (req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+});
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
+`;
+
+async function startTarget() {
+  const { child, match } = await spawnAndWait('node', ['-e', TARGET_SRC], /port (\d+)/);
+  return { child, url: `http://127.0.0.1:${match[1]}` };
+}
+
+async function startRecorder(target, out) {
+  const { child, match, output } = await spawnAndWait(
+    'node',
+    ['bin/flashback.js', 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'],
+    /recording (http:\/\/127\.0\.0\.1:\d+)/,
+  );
+  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  return { child, url: match[1], output, exited };
+}
+
+/** Open-loop fixed-rate load: every request has an intended send time; latency = done − intended. */
+async function fixedRate(url, rate, seconds) {
+  const pool = new Pool(url, { connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
+  const total = Math.round(rate * seconds);
+  const lat = new Float64Array(total);
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  let unsent = 0;
+  let outstanding = 0;
+  const statuses = new Map();
+  const t0 = performance.now() + 20;
+  await new Promise((resolveRun) => {
+    const finishOne = () => {
+      done++;
+      outstanding--;
+      if (done + unsent === total) resolveRun();
+    };
+    const tick = () => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - t0) * rate) / 1000) + 1);
+      while (sent + unsent < due) {
+        const k = sent + unsent;
+        if (outstanding >= MAX_OUTSTANDING) {
+          unsent++;
+          continue;
+        }
+        const intended = t0 + (k * 1000) / rate;
+        sent++;
+        outstanding++;
+        pool.request({ path: `/bench?k=${k}`, method: 'GET' }).then(
+          (res) => {
+            statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+            res.body.dump().then(() => {
+              lat[k] = (performance.now() - intended) * 1000;
+              finishOne();
+            }, () => {
+              errors++;
+              lat[k] = NaN;
+              finishOne();
+            });
+          },
+          () => {
+            errors++;
+            lat[k] = NaN;
+            finishOne();
+          },
+        );
+      }
+      if (done + unsent === total) return;
+      if (sent + unsent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const elapsedS = (performance.now() - t0) / 1000;
+  await pool.close();
+  const ok = Array.from(lat).filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
+  const pct = (p) => (ok.length ? ok[Math.min(ok.length - 1, Math.floor((p / 100) * ok.length))] : NaN);
+  return { rate, total, sent, done, errors, unsent, statuses, elapsedS, p50: pct(50), p99: pct(99), max: ok.at(-1) ?? NaN, responses: ok.length };
+}
+
+async function countRows(file) {
+  const { RecordingReader } = await import(join(ROOT, 'dist/store/recording-reader.js'));
+  const r = RecordingReader.open(file);
+  const c = r.counts();
+  r.close();
+  return c.exchanges;
+}
+
+const ms = (us) => (us / 1000).toFixed(2);
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function latencyOverhead(target) {
+  console.log(`\n## Latency added at ${RATE} req/s (${SECONDS} s per run, ${ROUNDS} rounds, interleaved direct/proxy)\n`);
+  console.log('| round | path | p50 ms | p99 ms | max ms | errors | unsent |');
+  console.log('|---|---|---|---|---|---|---|');
+  const rec = await startRecorder(target.url, join(dir, 'latency.db'));
+  await fixedRate(rec.url, Math.min(RATE, 500), 1); // warm both paths
+  await fixedRate(target.url, Math.min(RATE, 500), 1);
+  const d50 = [];
+  const d99 = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const direct = await fixedRate(target.url, RATE, SECONDS);
+    const proxy = await fixedRate(rec.url, RATE, SECONDS);
+    for (const [name, r] of [['direct', direct], ['proxy', proxy]]) {
+      console.log(`| ${round} | ${name} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.unsent} |`);
+    }
+    d50.push(proxy.p50 - direct.p50);
+    d99.push(proxy.p99 - direct.p99);
+  }
+  rec.child.kill('SIGTERM');
+  await rec.exited;
+  console.log(`\nAdded by the proxy (median of ${ROUNDS} rounds): p50 +${ms(median(d50))} ms, p99 +${ms(median(d99))} ms`);
+}
+
+async function captureRate(target) {
+  console.log(`\n## Sustained capture rate with zero loss (${SECONDS} s per step; pass = on schedule, no errors, p99 < ${ms(P99_BOUND_US)} ms, rows = responses)\n`);
+  console.log('| offered req/s | achieved req/s | p50 ms | p99 ms | errors | unsent | responses | rows | recorder CPU µs/exchange | pass |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  let best = 0;
+  for (const rate of STEPS) {
+    const out = join(dir, `capture-${rate}.db`);
+    const rec = await startRecorder(target.url, out);
+    const warm = await fixedRate(rec.url, 200, 0.5); // warm-up (JIT, connections); its rows are subtracted below
+    const cpu0 = cpuSeconds(rec.child.pid);
+    const r = await fixedRate(rec.url, rate, SECONDS);
+    const cpuUs = ((cpuSeconds(rec.child.pid) - cpu0) * 1e6) / Math.max(1, r.responses);
+    rec.child.kill('SIGTERM');
+    await rec.exited;
+    const rows = (await countRows(out)) - warm.responses;
+    const achieved = r.responses / r.elapsedS;
+    const pass = r.errors === 0 && r.unsent === 0 && rows === r.responses && r.p99 < P99_BOUND_US && achieved >= 0.95 * rate;
+    console.log(`| ${rate} | ${achieved.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors} | ${r.unsent} | ${r.responses} | ${rows} | ${cpuUs.toFixed(0)} | ${pass ? 'yes' : 'no'} |`);
+    rmSync(out, { force: true });
+    if (pass) best = rate;
+    else break;
+  }
+  console.log(`\nHighest sustained capture rate with zero loss: ${best ? `${best} req/s` : 'none of the steps'}`);
+}
+
+console.log(`# flashback record overhead — ${new Date().toISOString()}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
+const target = await startTarget();
+try {
+  await latencyOverhead(target);
+  await captureRate(target);
+} finally {
+  target.child.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
