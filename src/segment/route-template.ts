@@ -61,6 +61,7 @@ export function isIdSegment(seg: string): boolean {
   }
   // Fast path: the common case of a plain word.
   if (digits === 0 && n < 16) return false;
+  if (digits === n) return true;
   if (letters === 0) return digits > 0 && /^[0-9][0-9_.\-:,]*$/.test(seg);
   if (n >= 32 && UUID_RE.test(seg)) return true;
   if (HEX_RE.test(seg) && (digits > 0 || n >= 16)) return true;

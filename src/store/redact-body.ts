@@ -6,7 +6,7 @@
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { redactJsonText } from './redact-json.js';
-import { isSecretKey, redactCards, redactForm, type Tokenize } from './redact-text.js';
+import { isSecretKey, mayHoldSecret, redactCards, redactForm, type Tokenize } from './redact-text.js';
 
 /** Largest decompressed body redaction will look into; bigger compressed bodies are stored unread. */
 export const MAX_INFLATED_BYTES = 8 * 1024 * 1024;
@@ -40,6 +40,9 @@ function sniff(bytes: Uint8Array): BodyKind {
 
 /** Redacts the text of one body (latin1 view) by kind; returns `text` itself when nothing changed. */
 export function redactBodyText(text: string, kind: BodyKind, contentType: string | undefined, tokenize: Tokenize): string {
+  if (kind === 'binary') return text;
+  const formLike = kind === 'text' && looksLikeForm(text);
+  if (!mayHoldSecret(text, kind !== 'text' || formLike)) return text;
   switch (kind) {
     case 'json':
       return redactJsonText(text, tokenize) ?? redactCards(text, tokenize);
@@ -47,17 +50,15 @@ export function redactBodyText(text: string, kind: BodyKind, contentType: string
       return redactForm(text, tokenize);
     case 'multipart':
       return redactMultipart(text, contentType, tokenize);
-    case 'text': {
-      // A body with no type that reads like a form (`user=a&password=b`) is treated as one.
-      if (/^[\w.%[\]-]+=[^\s]*$/.test(text.length > 4096 ? text.slice(0, 4096) : text) && text.includes('=')) {
-        const form = redactForm(text, tokenize);
-        if (form !== text) return form;
-      }
-      return redactCards(text, tokenize);
-    }
-    case 'binary':
-      return text;
+    case 'text':
+      // A text body that reads like a form (`user=a&password=b`) is treated as one.
+      return formLike ? redactForm(text, tokenize) : redactCards(text, tokenize);
   }
+}
+
+/** `a=b&c=d` with no spaces or line breaks (checked on the first 4 KiB). */
+function looksLikeForm(text: string): boolean {
+  return /^[\w.%[\]-]+=[^\s]*$/.test(text.length > 4096 ? text.slice(0, 4096) : text);
 }
 
 function redactMultipart(text: string, contentType: string | undefined, tokenize: Tokenize): string {
@@ -141,6 +142,8 @@ function decode(body: Uint8Array, encoding: string): { plain: Buffer; codec: Cod
  */
 export function redactBodyBytes(body: Uint8Array, contentType: string | undefined, contentEncoding: string | null, tokenize: Tokenize): Uint8Array {
   if (body.length === 0) return body;
+  // Known binary types are skipped before paying for any decompression.
+  if (contentType !== undefined && BINARY_TYPE_RE.test(contentType.split(';')[0]!.trim().toLowerCase())) return body;
   const enc = (contentEncoding ?? '').trim().toLowerCase();
   let plain: Uint8Array = body;
   let codec: Codec | null = null;

@@ -4,7 +4,7 @@
  * integers that `JSON.parse` would round) stays as recorded. Tolerates a
  * truncated document (a body cut at the capture cap).
  */
-import { isSecretKey, redactCards, type Tokenize } from './redact-text.js';
+import { isCardNumber, isSecretKey, redactCards, type Tokenize } from './redact-text.js';
 
 interface Frame {
   object: boolean;
@@ -122,10 +122,7 @@ export function redactJsonText(text: string, tokenize: Tokenize): string | null 
       while (end < s.length && isNumberChar(s.charCodeAt(end))) end++;
       const num = s.slice(i, end);
       if (secret) replace(i, end, '"' + tokenize(num) + '"');
-      else if (num.length >= 13 && /^\d+$/.test(num)) {
-        const red = redactCards(num, tokenize);
-        if (red !== num) replace(i, end, '"' + red + '"');
-      }
+      else if (num.length >= 13 && isCardNumber(num)) replace(i, end, '"' + tokenize(num) + '"');
       i = end;
       continue;
     }

@@ -17,6 +17,7 @@ export function luhnValid(digits: string): boolean {
   let double = false;
   for (let i = digits.length - 1; i >= 0; i--) {
     let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
     if (double) {
       d *= 2;
       if (d > 9) d -= 9;
@@ -77,7 +78,18 @@ export function redactCards(text: string, tokenize: Tokenize): string {
 }
 
 /** Card spans [start, end) inside one digit run: the whole run, or whole separator-delimited groups. */
+const NO_SPANS: Array<[number, number]> = [];
+
 function cardSpans(run: string): Array<[number, number]> {
+  let separators = false;
+  for (let i = 0; i < run.length; i++) {
+    const c = run.charCodeAt(i);
+    if (c === 32 || c === 45) {
+      separators = true;
+      break;
+    }
+  }
+  if (!separators) return isCardNumber(run) ? [[0, run.length]] : NO_SPANS;
   const digits = run.replace(/[ -]/g, '');
   if (isCardNumber(digits)) return [[0, run.length]];
   const groups: Array<[number, number]> = [];
@@ -89,7 +101,6 @@ function cardSpans(run: string): Array<[number, number]> {
       s = i + 1;
     }
   }
-  if (groups.length < 2) return [];
   const spans: Array<[number, number]> = [];
   for (let i = 0; i < groups.length; i++) {
     let count = 0;
@@ -104,6 +115,20 @@ function cardSpans(run: string): Array<[number, number]> {
     }
   }
   return spans;
+}
+
+/** Every card number contains this: a first digit of 2–6 then 12 more digits (single separators allowed). */
+const CARD_HINT_RE = /[2-6](?:[ -]?\d){12}/;
+/** Every secret-named field contains one of these. */
+const SECRET_HINT_RE = /pass|secret|token|card|cvv|cvc|cvn|csc|key|credential|authoriz|pwd|pan|ssn/i;
+
+/**
+ * A cheap, sound pre-check: false means `text` can hold neither a card
+ * number nor a secret-named field, so the scanners can be skipped.
+ * (`fieldNames` false checks for card numbers only.)
+ */
+export function mayHoldSecret(text: string, fieldNames: boolean): boolean {
+  return CARD_HINT_RE.test(text) || (fieldNames && SECRET_HINT_RE.test(text));
 }
 
 /** Roots matched at the start or end of a word of a field name (`newPassword`, `cardNumber`, `access_token`). */

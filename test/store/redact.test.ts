@@ -221,3 +221,17 @@ describe('loadOrCreateRedactionKey', () => {
     expect(() => loadOrCreateRedactionKey(join(dir, 'nope', 'd.db'))).toThrow(/Failed to create redaction key/);
   });
 });
+
+describe('Redactor is idempotent', () => {
+  it('redacting a redacted body, target or header list changes nothing', () => {
+    const body = enc(`{"password":"p","card":"${CARD}","note":"pay ${CARD_SPACED}"}`);
+    const once = r.redactBody(body, 'application/json', null);
+    expect(r.redactBody(once, 'application/json', null)).toBe(once);
+    const form = r.redactBody(enc(`password=p&c=${CARD}`), 'application/x-www-form-urlencoded', null);
+    expect(r.redactBody(form, 'application/x-www-form-urlencoded', null)).toBe(form);
+    const headers = r.redactHeaders([['authorization', 'Bearer x'], ['cookie', 'a=1'], ['set-cookie', 'a=1; Path=/']]);
+    expect(r.redactHeaders(headers)).toBe(headers);
+    const target = r.redactTarget(`/p?token=t&c=${CARD}`);
+    expect(r.redactTarget(target)).toBe(target);
+  });
+});
