@@ -73,6 +73,8 @@ describe('flashback record: bad input gives one line, exit 2, and no file', () =
     ['a port already in use', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--listen', `127.0.0.1:${busyPort}`], /Failed to listen on 127\.0\.0\.1:\d+: address already in use/],
     ['no --out', () => ['--target', 'http://127.0.0.1:1'], /--out <file.db> is required/],
     ['neither --target nor --forward', (o) => ['--out', o], /--target <url> is required/],
+    ['--mitm without --forward', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--mitm'], /--mitm needs --forward/],
+    ['--mitm with no CA in --ca-dir', (o) => ['--forward', '--mitm', '--ca-dir', join(dir, 'no-ca'), '--out', o], /Failed to load CA from .*no-ca/],
   ];
 
   it.each(cases)('%s', (name, argsFor, message) => {
