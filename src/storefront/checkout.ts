@@ -76,12 +76,13 @@ export async function checkoutNaive(deps: CheckoutDeps, mutex: KeyedMutex, scope
   const cart = carts.raw(scope, input.cartId);
   if (cart.status !== 'open') throw new HttpError(409, 'cart_closed', `cart ${input.cartId} is already checked out`);
   if (cart.lines.length === 0) throw new HttpError(400, 'bad_request', 'the cart is empty');
-  const priced = carts.priceLines(scope, cart.lines);
   const locks = await mutex.acquire(cart.lines.map((l) => skuOf(l.productId)));
   metrics.lockAcquisitions.inc({}, cart.lines.length);
   if (locks.contended > 0) metrics.lockWaits.inc({}, locks.contended);
   metrics.lockWaitSeconds.observe(locks.waitedUs / 1e6);
   try {
+    // The whole "transaction" runs under the row locks: pricing (N+1), stock check, payment, update.
+    const priced = carts.priceLines(scope, cart.lines);
     for (const l of cart.lines) {
       const stock = db.get<{ stock: number }>(scope, 'SELECT stock FROM inventory WHERE sku = ?', skuOf(l.productId))!.stock;
       if (stock < l.qty) {

@@ -70,10 +70,10 @@ export interface TunedPaymentOptions {
   breaker: { failureThreshold: number; windowSize: number; openMs: number };
 }
 
-/** Defaults: 1.5 s budget, 500 ms per attempt, 3 attempts, backoff 50–400 ms, breaker 5 of 10 → open 2 s. */
+/** Defaults: 1.5 s budget, 350 ms per attempt, 3 attempts, backoff 50–400 ms, breaker 5 of 10 → open 2 s. */
 export const TUNED_PAYMENT_DEFAULTS: TunedPaymentOptions = {
   budgetMs: 1500,
-  attemptTimeoutMs: 500,
+  attemptTimeoutMs: 350,
   maxAttempts: 3,
   backoff: { baseMs: 50, capMs: 400 },
   breaker: { failureThreshold: 5, windowSize: 10, openMs: 2000 },

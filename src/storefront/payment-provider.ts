@@ -1,6 +1,8 @@
 /**
  * A simulated external payment provider. It is an outside dependency, so its
- * latency is an async delay drawn from a seeded lognormal distribution; what
+ * latency is an async delay drawn from a seeded distribution: mostly a
+ * lognormal around `medianMs`, but a share of calls (`slowShare`) hit its slow
+ * path (lognormal around `slowMedianMs`) — variable, not failing. What
  * makes it realistic is that it degrades with its own concurrency: every call
  * in flight slows the others (latency × (1 + inFlight / capacity)) and, past
  * its capacity, it starts failing. Calls the storefront gave up on (timeouts)
@@ -29,6 +31,10 @@ export interface PaymentProviderOptions {
   medianMs?: number;
   /** Lognormal shape (tail heaviness). */
   sigma?: number;
+  /** Share of calls that take the slow path. */
+  slowShare?: number;
+  /** Median latency of the slow path, in ms. */
+  slowMedianMs?: number;
   /** Concurrent calls it handles before it starts failing. */
   capacity?: number;
   /** Failure probability when idle. */
@@ -52,7 +58,7 @@ export class PaymentProvider {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(options: PaymentProviderOptions) {
-    this.opts = { medianMs: 70, sigma: 0.6, capacity: 12, baseErrorRate: 0.005, ...options };
+    this.opts = { medianMs: 120, sigma: 0.35, slowShare: 0.03, slowMedianMs: 1200, capacity: 12, baseErrorRate: 0.01, ...options };
   }
 
   /** Calls in flight now, including ones the caller stopped waiting for. */
@@ -66,7 +72,9 @@ export class PaymentProvider {
     this.active += 1;
     try {
       const load = this.active / capacity;
-      const latencyMs = lognormal(rng, this.opts.medianMs, this.opts.sigma) * (1 + load) + faults.paymentLatencyUs / 1000;
+      const slow = rng.next() < this.opts.slowShare;
+      const baseMs = slow ? lognormal(rng, this.opts.slowMedianMs, 0.5) : lognormal(rng, this.opts.medianMs, this.opts.sigma);
+      const latencyMs = baseMs * (1 + load) + faults.paymentLatencyUs / 1000;
       const overload = Math.min(0.6, Math.max(0, (this.active - capacity) / (capacity * 3)));
       const failing = rng.next() < this.opts.baseErrorRate + overload + faults.paymentErrorRate;
       await this.delay(failing ? latencyMs / 2 : latencyMs);

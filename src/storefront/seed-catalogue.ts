@@ -82,7 +82,7 @@ export function seedCatalogue(db: StoreDb, seed: number): boolean {
       const category = CATEGORIES[categoryId - 1]!;
       const name = `${pick(rng, NAME_WORDS.adjectives)} ${pick(rng, NAME_WORDS.materials)} ${category.replace(/s$/, '')} in ${pick(rng, NAME_WORDS.colours)}`;
       const brand = pick(rng, BRANDS);
-      const featured = id <= 10 || rng.next() < 0.004 ? 1 : 0;
+      const featured = id <= 12 ? 1 : 0;
       db.run(s, 'INSERT INTO products VALUES (?, ?, ?, ?, ?, ?, ?)', id, skuOf(id), name, brand, categoryId,
         `${brand} ${name}. Seeded item ${id}.`, featured);
       db.run(s, 'INSERT INTO prices VALUES (?, ?)', id, randInt(rng, 5, 400) * 100 - 1);

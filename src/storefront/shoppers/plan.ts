@@ -46,7 +46,8 @@ export interface FunnelOptions {
   thinkMs?: number;
 }
 
-const zipf = createZipf(PRODUCT_COUNT, 1.1);
+// A flash sale: a steep Zipf, so products 1..3 draw about 45% of product views.
+const zipf = createZipf(PRODUCT_COUNT, 1.3);
 const CART_SHARE = 0.35;
 
 /** The plan of shopper `index` for `seed`: a pure function of its arguments. */
@@ -66,7 +67,7 @@ export function planShopper(seed: number, index: number, funnel: FunnelOptions =
   if (signedIn) push({ kind: 'login', email: `shopper${index}@example.com` });
   const viewed: number[] = [];
   for (let i = randInt(rng, 1, 2); i > 0; i--) {
-    if (rng.next() < 0.6) push({ kind: 'browse', category: pick(rng, CATEGORIES), page: randInt(rng, 1, 3), size: cohort.device === 'desktop' && rng.next() < 0.3 ? 48 : null });
+    if (rng.next() < 0.7) push({ kind: 'browse', category: pick(rng, CATEGORIES), page: randInt(rng, 1, 3), size: cohort.device === 'desktop' && rng.next() < 0.3 ? 48 : null });
     else push({ kind: 'search', q: searchWords(rng) });
   }
   for (let i = randInt(rng, 1, 5); i > 0; i--) {
@@ -74,14 +75,16 @@ export function planShopper(seed: number, index: number, funnel: FunnelOptions =
     viewed.push(productId);
     push({ kind: 'product', productId });
   }
-  if (rng.next() < CART_SHARE) {
+  const checkoutShare = funnel.checkoutShare ?? 0.05;
+  const cartShare = Math.max(CART_SHARE, checkoutShare); // a flash sale converts more browsers into buyers
+  if (rng.next() < cartShare) {
     push({ kind: 'create-cart' });
     const adds = [...new Set(viewed)].filter(() => rng.next() < 0.7);
     if (adds.length === 0) adds.push(viewed[0]!);
     for (const productId of adds.slice(0, 3)) push({ kind: 'add', productId, qty: rng.next() < 0.85 ? 1 : 2 });
     if (adds.length > 1 && rng.next() < 0.15) push({ kind: 'remove', productId: adds[adds.length - 1]! });
     push({ kind: 'view-cart' });
-    if (rng.next() < Math.min(1, (funnel.checkoutShare ?? 0.05) / CART_SHARE)) {
+    if (rng.next() < checkoutShare / cartShare) {
       push({ kind: 'checkout', idempotencyKey: `shop-${seed}-${index}`, token: rng.next() < 0.02 ? 'tok_decline' : 'tok_visa' });
     }
   }
@@ -90,7 +93,7 @@ export function planShopper(seed: number, index: number, funnel: FunnelOptions =
 
 function searchWords(rng: Rng): string {
   const words: string[] = [pick(rng, NAME_WORDS.materials)];
-  if (rng.next() < 0.4) words.push(pick(rng, NAME_WORDS.colours));
+  if (rng.next() < 0.7) words.push(pick(rng, NAME_WORDS.colours));
   return words.join(' ');
 }
 
