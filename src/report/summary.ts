@@ -66,23 +66,19 @@ export function summarizeGroup(g: MergedGroup, durationUs: number): RowSummary {
 }
 
 /**
- * Sort order: slowest P99 first (rows with enough samples for P99 before
- * those without, then by P95), ties by error share; `errors` puts the highest
- * error share first; `requests` the busiest; `name` alphabetical.
+ * Sort order: slowest P99 first (even when the row has too few samples to
+ * print it: a slow row must not hide at the bottom), ties by error share;
+ * `errors` puts the highest error share first; `requests` the busiest;
+ * `name` alphabetical.
  */
 export function compareRows(sort: SortKey): (a: RowSummary, b: RowSummary) => number {
-  const tail = (r: RowSummary): [number, number] => {
-    const p99 = r.percentiles.p99;
-    if (p99.enough) return [1, p99.us ?? 0];
-    return [0, r.percentiles.p95.us ?? 0];
-  };
   return (a, b) => {
     if (sort === 'name') return a.label.localeCompare(b.label);
     if (sort === 'requests') return b.requests - a.requests || a.label.localeCompare(b.label);
     if (sort === 'errors' && b.errorPct !== a.errorPct) return b.errorPct - a.errorPct;
-    const [ea, va] = tail(a);
-    const [eb, vb] = tail(b);
-    return eb - ea || vb - va || b.errorPct - a.errorPct || a.label.localeCompare(b.label);
+    const va = a.percentiles.p99.us ?? 0;
+    const vb = b.percentiles.p99.us ?? 0;
+    return vb - va || b.errorPct - a.errorPct || a.label.localeCompare(b.label);
   };
 }
 
