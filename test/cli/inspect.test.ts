@@ -90,6 +90,21 @@ describe('flashback inspect', () => {
     expect(r.stderr).toBe(`flashback: Failed to open recording ${p}: file not found\n`);
   });
 
+  it('--top cuts the tables and says how many rows were left out', () => {
+    const r = flashback('inspect', recording, '--top', '1');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('GET /products/:id');
+    expect(r.stdout).not.toContain('POST /checkout');
+    expect(r.stdout).toContain('… 1 more routes (--top all, or --json)');
+    expect(r.stdout).toContain('… 1 more cohorts (--top all, or --json)');
+  });
+
+  it('a bad --top: one line naming the flag, exit 2', () => {
+    const r = flashback('inspect', recording, '--top', 'ten');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('flashback: --top must be a positive whole number (got "ten")\n');
+  });
+
   it('no file argument: usage error, exit 2', () => {
     const r = flashback('inspect');
     expect(r.status).toBe(2);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { formatUs } from '../../model/units.js';
+import { formatUs, parsePositiveInt } from '../../model/units.js';
 import { RecordingReader } from '../../store/recording-reader.js';
 import type { RecordingSummary, StatusClass } from '../../store/recording-summary.js';
 import { colour, out, tableStyle } from '../output.js';
@@ -16,8 +16,10 @@ export function registerInspect(program: Command): void {
     .command('inspect')
     .description('show what a recording holds: format, source, time span, routes, cohorts, bytes, failures')
     .argument('<file.db>', 'recording to inspect')
-    .option('--json', 'print a JSON document instead of tables (shape in docs/inspect.md)')
-    .action((file: string, opts: { json?: boolean }) => {
+    .option('--json', 'print a JSON document instead of tables (shape in docs/inspect.md); always complete')
+    .option('--top <n>', 'rows per table (routes, cohorts); "all" for every row', '20')
+    .action((file: string, opts: { json?: boolean; top: string }) => {
+      const top = opts.top === 'all' ? Infinity : parsePositiveInt(opts.top, '--top');
       const reader = RecordingReader.open(file);
       let summary: RecordingSummary;
       try {
@@ -26,7 +28,7 @@ export function registerInspect(program: Command): void {
         reader.close();
       }
       if (opts.json) out(JSON.stringify({ inspect: INSPECT_JSON_VERSION, ...summary }, null, 2));
-      else for (const line of renderInspect(summary)) out(line);
+      else for (const line of renderInspect(summary, top)) out(line);
     });
 }
 
@@ -52,8 +54,8 @@ function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
 }
 
-/** The terminal rendering of a summary: a header block, then the route and cohort tables. */
-export function renderInspect(s: RecordingSummary): string[] {
+/** The terminal rendering of a summary: a header block, then the route and cohort tables (`top` rows each). */
+export function renderInspect(s: RecordingSummary, top = Infinity): string[] {
   const m = s.meta;
   const label = (t: string): string => colour.bold(t.padEnd(11));
   const lines = [
@@ -79,7 +81,7 @@ export function renderInspect(s: RecordingSummary): string[] {
       style: { ...tableStyle(), compact: true },
       colAligns: ['left', ...Array<'right'>(classes.length + 6).fill('right')],
     });
-    for (const r of s.routes) {
+    for (const r of s.routes.slice(0, top)) {
       routes.push([
         r.route,
         r.exchanges,
@@ -92,6 +94,7 @@ export function renderInspect(s: RecordingSummary): string[] {
       ]);
     }
     lines.push('', routes.toString());
+    if (s.routes.length > top) lines.push(`… ${s.routes.length - top} more routes (--top all, or --json)`);
   }
   if (s.cohorts.length > 0) {
     const cohorts = new Table({
@@ -99,8 +102,9 @@ export function renderInspect(s: RecordingSummary): string[] {
       style: { ...tableStyle(), compact: true },
       colAligns: ['left', 'right', 'right', 'right'],
     });
-    for (const c of s.cohorts) cohorts.push([c.key, c.sessions, pct(c.sessions, s.sessions), c.exchanges]);
+    for (const c of s.cohorts.slice(0, top)) cohorts.push([c.key, c.sessions, pct(c.sessions, s.sessions), c.exchanges]);
     lines.push('', cohorts.toString());
+    if (s.cohorts.length > top) lines.push(`… ${s.cohorts.length - top} more cohorts (--top all, or --json)`);
   }
   return lines;
 }
