@@ -68,7 +68,8 @@ export class RecordingWriter {
     worker.on('message', (msg: FromWorker) => this.onMessage(msg));
     worker.on('error', (e) => this.fail(`worker failed: ${messageOf(e)}`));
     worker.on('exit', () => {
-      if (this.state === 'open') this.fail('worker exited unexpectedly');
+      // Messages posted before the exit are delivered first, so a clean close has no waiter left here.
+      if (this.state === 'open' || this.waiters.size > 0) this.fail('worker exited unexpectedly');
     });
   }
 
@@ -144,11 +145,15 @@ export class RecordingWriter {
    * the writer numbers each session's exchanges itself. The session's cohort
    * is the first one given, later differing attributes overwriting. The
    * redactor, if any, runs here, before anything leaves this thread.
-   * Throws {@link RunError} after the writer failed, and after close/abort.
+   * Throws {@link InputError} for an exchange the file cannot hold (a missing
+   * string, a non-finite time; nothing is queued then), and {@link RunError}
+   * after the writer failed, and after close/abort.
    */
   add(exchange: Exchange, cohort: Cohort): void {
     if (this.failure) throw this.failure;
     if (this.state !== 'open') throw new RunError(`Failed to add to recording ${this.path}: the writer is ${this.state}`);
+    const problem = exchangeProblem(exchange);
+    if (problem) throw new InputError(`Failed to add an exchange to recording ${this.path}: ${problem}`);
     const ex = this.redactor ? this.redactor.redactExchange(exchange) : exchange;
     this.batch.add(ex, cohort);
     this.added++;
@@ -264,6 +269,19 @@ export class RecordingWriter {
     this.waiters.clear();
     this.worker.unref();
   }
+}
+
+/** Why `ex` cannot be stored, or null. Cheap checks only: one bad exchange must not fail a whole batch later. */
+function exchangeProblem(ex: Exchange): string | null {
+  for (const k of ['sessionKey', 'method', 'target', 'route', 'scheme'] as const) {
+    if (typeof ex[k] !== 'string') return `${k} must be a string (got ${String(ex[k])})`;
+  }
+  for (const k of ['startOffsetUs', 'durationUs', 'requestBodyBytes', 'responseBodyBytes'] as const) {
+    if (!Number.isFinite(ex[k])) return `${k} must be a finite number (got ${String(ex[k])})`;
+  }
+  if (ex.status !== null && !Number.isInteger(ex.status)) return `status must be an integer or null (got ${String(ex.status)})`;
+  if (!Array.isArray(ex.requestHeaders) || !Array.isArray(ex.responseHeaders)) return 'headers must be [name, value] arrays';
+  return null;
 }
 
 function waitForExit(worker: Worker): Promise<void> {

@@ -211,6 +211,34 @@ describe('RecordingWriter', () => {
     expect(() => w.add(makeExchange(), {})).toThrow(RunError);
   });
 
+  it('a failed write surfaces as a RunError on flush, add and close, and close leaves no file', async () => {
+    const path = join(dir, 'broken.db');
+    const w = await RecordingWriter.create(path, TEST_META);
+    w.add(makeExchange(), {});
+    // A row only the worker can find broken: a header list that JSON cannot encode.
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    w.add(makeExchange({ requestHeaders: [['x', 'y']] }), {});
+    w.add(makeExchange({ requestHeaders: cyclic as unknown as Array<[string, string]> }), {});
+    const e = await w.flush().catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RunError);
+    expect((e as RunError).message).toMatch(new RegExp(`^Failed to write recording ${path}: `));
+    expect(() => w.add(makeExchange(), {})).toThrow(RunError);
+    await expect(w.close()).rejects.toThrow(RunError);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses an exchange the file cannot hold at add(), keeping the writer usable', async () => {
+    const path = join(dir, 'checked.db');
+    const w = await RecordingWriter.create(path, TEST_META);
+    expect(() => w.add(makeExchange({ startOffsetUs: Number.NaN }), {})).toThrow(
+      `Failed to add an exchange to recording ${path}: startOffsetUs must be a finite number (got NaN)`,
+    );
+    expect(() => w.add(makeExchange({ method: undefined as unknown as string }), {})).toThrow(InputError);
+    w.add(makeExchange(), {});
+    expect(await w.close()).toEqual({ exchanges: 1, sessions: 1 });
+  });
+
   it('writes notes into the meta and refuses adds after close', async () => {
     const path = join(dir, 'notes.db');
     const w = await RecordingWriter.create(path, { ...TEST_META, notes: { a: '1' } });
