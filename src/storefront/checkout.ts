@@ -18,6 +18,7 @@ import type { Catalogue } from './catalogue.js';
 import type { QueryScope, StoreDb } from './db.js';
 import { HttpError } from './http-util.js';
 import type { IdempotencyGuard } from './idempotency.js';
+import { IdempotencyConflict } from './idempotency.js';
 import type { KeyedMutex } from './keyed-mutex.js';
 import type { PaymentClient, PaymentOutcome } from './payment-client.js';
 import { skuOf } from './seed-catalogue.js';
@@ -152,7 +153,15 @@ export async function checkoutTuned(deps: CheckoutDeps, guard: IdempotencyGuard<
       throw e;
     }
   };
-  const { result, replayed } = await guard.run(input.idempotencyKey, `${input.cartId}\n${input.paymentToken}`, asReply);
+  let outcome: { result: Reply; replayed: boolean };
+  try {
+    outcome = await guard.run(input.idempotencyKey, `${input.cartId}\n${input.paymentToken}`, asReply);
+  } catch (e) {
+    if (!(e instanceof IdempotencyConflict)) throw e;
+    deps.metrics.rejected.inc({ reason: 'idempotency_conflict' });
+    throw new HttpError(422, 'idempotency_conflict', e.message);
+  }
+  const { result, replayed } = outcome;
   if (!replayed) return result;
   deps.metrics.idempotentReplays.inc();
   return { ...result, headers: { ...result.headers, 'idempotent-replayed': 'true' } };
