@@ -118,6 +118,45 @@ describe('RecordingReader streams', () => {
     r.close();
   });
 
+  it('keeps every ordering promise on shuffled input (seeded, 600 exchanges, 37 sessions, tiny batches)', async () => {
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const made = Array.from({ length: 600 }, (_, i) =>
+      makeExchange({ sessionKey: `k${rand(37)}`, startOffsetUs: rand(50_000), durationUs: 1 + rand(20_000), target: `/t/${i}` }),
+    );
+    // Added in completion order, as a proxy would.
+    const byEnd = [...made].sort((a, b) => a.startOffsetUs + a.durationUs - (b.startOffsetUs + b.durationUs));
+    const path = join(dir, 'shuffled.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 7, flushMs: 1 });
+    for (const ex of byEnd) w.add(ex, {});
+    await w.close();
+
+    const want = new Map<string, typeof made>();
+    for (const ex of made) want.set(ex.sessionKey, [...(want.get(ex.sessionKey) ?? []), ex]);
+    const wantOrder = [...want.entries()]
+      .map(([key, list]) => ({ key, start: Math.min(...list.map((e) => e.startOffsetUs)), list }))
+      .sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : 1));
+
+    const r = RecordingReader.open(path);
+    const got = [...r.sessions()];
+    expect(got.map((s) => s.key)).toEqual(wantOrder.map((s) => s.key));
+    for (const s of got) {
+      const starts = s.exchanges.map((e) => e.startOffsetUs);
+      expect(starts).toEqual([...starts].sort((a, b) => a - b));
+      expect(s.exchanges.map((e) => e.seq)).toEqual(s.exchanges.map((_, i) => i));
+      expect(s.startOffsetUs).toBe(starts[0]);
+      expect(s.endOffsetUs).toBe(Math.max(...s.exchanges.map((e) => e.startOffsetUs + e.durationUs)));
+      expect(new Set(s.exchanges.map((e) => e.target))).toEqual(new Set(want.get(s.key)!.map((e) => e.target)));
+    }
+    const all = [...r.exchanges()].map((e) => e.startOffsetUs);
+    expect(all).toHaveLength(600);
+    expect(all).toEqual([...all].sort((a, b) => a - b));
+    r.close();
+  });
+
   it('exchanges in start order; without bodies the blobs read as null but sizes stay', async () => {
     const r = RecordingReader.open(await smallRecording());
     const list = [...r.exchanges()];
