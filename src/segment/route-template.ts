@@ -27,7 +27,8 @@ function isLetter(c: number): boolean {
  * - token-like segments: 16+ base64url characters mixing letters and digits;
  *   shorter ones with letters and digits interleaved at least twice
  *   (`c_8f3k2`, `a1b2c3`) or a letter prefix with a 4+ digit run (`ord_12345`),
- * - anything with `@` (an e-mail address is a user id).
+ * - anything with `@` (an e-mail address is a user id) or a `%` escape
+ *   (free text: a search term, a name), so such paths don't each become a route.
  *
  * Words stay: `products`, `v2`, `oauth2`, `healthz`, `h264`, `getting-started`.
  */
@@ -54,7 +55,8 @@ export function isIdSegment(seg: string): boolean {
         letters++;
         if (prev === 2) transitions++;
         prev = 1;
-      } else if (c === 64 /* @ */) {
+      } else if (c === 64 /* @ */ || (c === 37 /* % */ && i + 2 < n)) {
+        // An e-mail address is a user id; percent-escapes mean free text (a search term, a name).
         return true;
       }
     }
@@ -217,6 +219,11 @@ export class RouteMatcher {
     if (this.routes.length > 0) {
       const parts = path.split('/').slice(1);
       for (const r of this.routes) if (matches(r, parts)) return r.template;
+      // `/cart/abc/items/` is the same route as `/cart/abc/items`.
+      if (parts.length > 1 && parts[parts.length - 1] === '') {
+        parts.pop();
+        for (const r of this.routes) if (matches(r, parts)) return r.template;
+      }
     }
     return templatePath(path);
   }

@@ -42,7 +42,8 @@ function sniff(bytes: Uint8Array): BodyKind {
 export function redactBodyText(text: string, kind: BodyKind, contentType: string | undefined, tokenize: Tokenize): string {
   if (kind === 'binary') return text;
   const formLike = kind === 'text' && looksLikeForm(text);
-  if (!mayHoldSecret(text, kind !== 'text' || formLike)) return text;
+  const xml = kind === 'text' && !formLike && looksLikeXml(text, contentType);
+  if (!mayHoldSecret(text, kind !== 'text' || formLike || xml)) return text;
   switch (kind) {
     case 'json':
       return redactJsonText(text, tokenize) ?? redactCards(text, tokenize);
@@ -52,8 +53,24 @@ export function redactBodyText(text: string, kind: BodyKind, contentType: string
       return redactMultipart(text, contentType, tokenize);
     case 'text':
       // A text body that reads like a form (`user=a&password=b`) is treated as one.
-      return formLike ? redactForm(text, tokenize) : redactCards(text, tokenize);
+      if (formLike) return redactForm(text, tokenize);
+      return redactCards(xml ? redactXml(text, tokenize) : text, tokenize);
   }
+}
+
+function looksLikeXml(text: string, contentType: string | undefined): boolean {
+  return /xml/i.test(contentType ?? '') || /^\s*<\?xml/.test(text.slice(0, 64));
+}
+
+/** `<password>x</password>`, `<ns:Token>x</ns:Token>`: text of secret-named leaf elements. */
+const XML_LEAF_RE = /<((?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*))(\s[^<>]*)?>([^<]+)<\/\1\s*>/g;
+
+/** Redacts the text of XML leaf elements whose local name is secret (SOAP logins, payment XML). */
+function redactXml(text: string, tokenize: Tokenize): string {
+  return text.replace(XML_LEAF_RE, (whole, qname: string, local: string, attrs: string | undefined, value: string) => {
+    if (!isSecretKey(local) || value.startsWith('redacted:') || value.trim() === '') return whole;
+    return `<${qname}${attrs ?? ''}>${tokenize(Buffer.from(value, 'latin1').toString('utf8'))}</${qname}>`;
+  });
 }
 
 /** `a=b&c=d` with no spaces or line breaks (checked on the first 4 KiB). */

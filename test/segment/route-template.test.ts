@@ -21,6 +21,7 @@ describe('templatePath', () => {
     ['a prefixed numeric id becomes :id', '/orders/ord_12345', '/orders/:id'],
     ['a date becomes :id', '/reports/2024-01-05', '/reports/:id'],
     ['an e-mail address becomes :id', '/users/alice@example.com', '/users/:id'],
+    ['a percent-escaped search term becomes :id', '/search/red%20shoes', '/search/:id'],
     ['a file-like id keeps its extension', '/images/12345.jpg', '/images/:id.jpg'],
     ['a named file stays', '/static/app.js', '/static/app.js'],
     ['several ids in one path', '/cart/17/items/99', '/cart/:id/items/:id'],
@@ -62,6 +63,7 @@ describe('RouteMatcher', () => {
     ['a trailing * matches the rest of the path', 'GET', '/static/js/app.123.js', 'GET /static/*'],
     ['paths no template matches are templated automatically', 'GET', '/products/42', 'GET /products/:id'],
     ['a template does not match a path of another length', 'GET', '/orders/7/lines', 'GET /orders/:id/lines'],
+    ['a trailing slash still matches a template', 'GET', '/cart/abc/items/', 'GET /cart/:cartId/items'],
     ['the method is upper-cased', 'get', '/orders/7', 'GET /orders/:orderId'],
   ];
   it.each(cases)('%s', (_name, method, target, expected) => {

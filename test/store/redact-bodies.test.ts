@@ -139,3 +139,23 @@ describe('bodies', () => {
     expect(r.redactBody(body, 'application/json', null)).toBe(body);
   });
 });
+
+describe('XML bodies', () => {
+  it('redacts secret-named leaf elements, with namespaces and attributes, and cards in text', () => {
+    const xml = '<?xml version="1.0"?><s:Envelope><s:Body><Login><user>ann</user><ns:Password type="x">hunter2</ns:Password></Login><note>pay 5555 5555 5555 4444</note></s:Body></s:Envelope>';
+    const out = dec(r.redactBody(enc(xml), 'text/xml', null));
+    expect(out).toContain(`<ns:Password type="x">${r.token('hunter2')}</ns:Password>`);
+    expect(out).toContain('<user>ann</user>');
+    expect(out).toContain(`<note>pay ${r.token(CARD)}</note>`);
+  });
+
+  it('redacts a password in XML that holds no card number', () => {
+    const out = dec(r.redactBody(enc('<login><user>ann</user><password>hunter2</password></login>'), 'application/xml', null));
+    expect(out).toBe(`<login><user>ann</user><password>${r.token('hunter2')}</password></login>`);
+  });
+
+  it('leaves XML without secrets byte for byte', () => {
+    const body = enc('<?xml version="1.0"?><order><id>4111111111111112</id><company>ACME</company></order>');
+    expect(r.redactBody(body, 'application/xml', null)).toBe(body);
+  });
+});
