@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -190,7 +190,12 @@ describe('RecordingReader streams', () => {
       ['b', 2, 1_500],
       ['c', 1, 1_300],
     ]);
-    expect(r.digest()).toBe(createHash('sha256').update(readFileSync(p)).digest('hex'));
+    const digest = r.digest();
+    expect(digest).toBe(createHash('sha256').update(readFileSync(p)).digest('hex'));
+    // Reading changes nothing and leaves no -wal/-shm beside the recording.
+    for (const _ of r.sessions({ withBodies: true })) void _;
+    expect(r.digest()).toBe(digest);
+    expect(readdirSync(dir)).toEqual(['r.db']);
     r.close();
   });
 

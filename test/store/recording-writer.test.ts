@@ -200,6 +200,17 @@ describe('RecordingWriter', () => {
     expect(readdirSync(dir)).toEqual(['plain-file']);
   });
 
+  it('replaces a stale .partial left by a crash', async () => {
+    const path = join(dir, 'again.db');
+    writeFileSync(`${path}.partial`, 'half a file from a killed recorder');
+    writeFileSync(`${path}.partial-wal`, 'junk');
+    const w = await RecordingWriter.create(path, TEST_META);
+    w.add(makeExchange(), {});
+    await w.close();
+    expect(readdirSync(dir)).toEqual(['again.db']);
+    expect(readAll(path)).toHaveLength(1);
+  });
+
   it('abort() leaves no partial file, no final file and no SQLite sidecars', async () => {
     const path = join(dir, 'aborted.db');
     const w = await RecordingWriter.create(path, TEST_META);
