@@ -20,7 +20,7 @@ import { colour, err, out, tableStyle } from '../output.js';
 
 type Format = 'table' | 'json' | 'markdown' | 'junit' | 'html';
 const FORMATS: Format[] = ['table', 'json', 'markdown', 'junit', 'html'];
-const EXT_FORMAT: Record<string, Format> = { '.json': 'json', '.md': 'markdown', '.xml': 'junit', '.html': 'html', '.htm': 'html', '.txt': 'table' };
+const EXT_FORMAT: Record<string, Format> = { '.json': 'json', '.md': 'markdown', '.xml': 'junit', '.html': 'html', '.htm': 'html' };
 
 interface CommonFlags {
   by?: string;
@@ -108,7 +108,7 @@ function commonOptions(cmd: Command): Command {
     .option('--top <n>', 'rows per view (default: all)')
     .option('--sort <key>', 'row order in show: p99, errors, requests, name', 'p99')
     .option('--format <f>', `output format: ${FORMATS.join(', ')} (default table)`)
-    .option('--out <file>', 'write to a file instead, format from the extension (.json .md .xml .html .txt); repeatable', collect, [])
+    .option('--out <file>', 'write to a file instead, format from the extension (.json .md .xml .html; other names take --format); repeatable', collect, [])
     .option('--fail-on <gate>', 'gate, e.g. p99<400ms, errors<1%, "route=POST /checkout: p99<800ms"; repeatable', collect, [])
     .option('--scenario <file>', 'scenario file whose thresholds are gates too');
 }
