@@ -89,8 +89,9 @@ const STATE_LIMIT = 100_000;
  * `cookie:NAME:<token>`, `header:NAME:<token>`, `auth:<token>`,
  * `client:<token>:<n>`, `req:<n>` (a session of one request).
  *
- * `auto`: the session cookie is the first cookie the server ever set (a name
- * that looks like a session cookie wins among those one response sets). A
+ * `auto`: the session cookie is the first cookie the server ever set whose
+ * value looks like an id (a name that looks like a session cookie wins among
+ * those one response sets; see `pickSessionCookie`). A
  * request carrying it is keyed by its value; one without it whose response
  * sets it is keyed by the new value, so the first request joins the session it
  * starts; else an `Authorization` credential keys it; else it is alone.
@@ -224,12 +225,21 @@ function headerOf(headers: HeaderList, name: string): string | undefined {
   return undefined;
 }
 
-/** The cookie that identifies sessions among those one response sets. */
+/**
+ * The cookie that identifies sessions among those one response sets: only
+ * cookies whose value looks like an id (8+ characters with a digit or mixed
+ * case), so a `locale=en` or `consent=true` that every visitor shares can
+ * never lump them into one session; a session-looking name wins.
+ */
 function pickSessionCookie(set: SetCookie[]): string | null {
-  const live = set.filter((c) => !c.deleted && c.value !== '');
-  if (live.length === 0) return null;
-  const sessionLike = live.find((c) => /sess|sid|^id$|visitor|cart/i.test(c.name));
-  return (sessionLike ?? live[0]!).name;
+  const ids = set.filter((c) => !c.deleted && looksLikeId(c.value));
+  if (ids.length === 0) return null;
+  const sessionLike = ids.find((c) => /sess|sid|^id$|visitor|^vid$|uid/i.test(c.name));
+  return (sessionLike ?? ids[0]!).name;
+}
+
+function looksLikeId(value: string): boolean {
+  return value.length >= 8 && (/\d/.test(value) || (/[a-z]/.test(value) && /[A-Z]/.test(value)));
 }
 
 /** An auth-looking cookie, or (when `keyCookie` is given) a session-looking cookie other than it. */

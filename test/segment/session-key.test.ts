@@ -44,40 +44,49 @@ describe('parseSessionKey', () => {
 describe('Sessionizer, auto', () => {
   it('lets the first request join the session its response starts', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
-    const first = s.assign(req([], [['set-cookie', 'sid=abc; Path=/; HttpOnly']]));
-    const second = s.assign(req([['cookie', 'sid=abc']]));
+    const first = s.assign(req([], [['set-cookie', 'sid=abc12345; Path=/; HttpOnly']]));
+    const second = s.assign(req([['cookie', 'sid=abc12345']]));
     expect(first.sessionKey).toBe(second.sessionKey);
-    expect(first.sessionKey).toBe(`cookie:sid:${tokenize('abc')}`);
+    expect(first.sessionKey).toBe(`cookie:sid:${tokenize('abc12345')}`);
   });
 
   it('keeps two visitors with different cookies apart', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
-    s.assign(req([], [['set-cookie', 'sid=a']]));
-    const a = s.assign(req([['cookie', 'sid=a']]));
-    const b = s.assign(req([['cookie', 'sid=b']]));
+    s.assign(req([], [['set-cookie', 'sid=a1234567']]));
+    const a = s.assign(req([['cookie', 'sid=a1234567']]));
+    const b = s.assign(req([['cookie', 'sid=b1234567']]));
     expect(a.sessionKey).not.toBe(b.sessionKey);
   });
 
   it('takes the first cookie the server ever set as the session cookie', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
-    s.assign(req([], [['set-cookie', 'visitor=v1']]));
-    s.assign(req([['cookie', 'visitor=v1']], [['set-cookie', 'theme=dark']]));
-    const k1 = s.assign(req([['cookie', 'theme=dark; visitor=v1']]));
-    const k2 = s.assign(req([['cookie', 'theme=light; visitor=v1']]));
+    s.assign(req([], [['set-cookie', 'visitor=v1234567']]));
+    s.assign(req([['cookie', 'visitor=v1234567']], [['set-cookie', 'theme=dark']]));
+    const k1 = s.assign(req([['cookie', 'theme=dark; visitor=v1234567']]));
+    const k2 = s.assign(req([['cookie', 'theme=light; visitor=v1234567']]));
     expect(k1.sessionKey).toBe(k2.sessionKey);
   });
 
   it('prefers a session-looking name among the cookies one response sets', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
-    s.assign(req([], [['set-cookie', 'locale=en'], ['set-cookie', 'JSESSIONID=j1']]));
-    expect(s.assign(req([['cookie', 'locale=en; JSESSIONID=j1']])).sessionKey).toBe(`cookie:JSESSIONID:${tokenize('j1')}`);
+    s.assign(req([], [['set-cookie', 'locale=en'], ['set-cookie', 'JSESSIONID=j1234567']]));
+    expect(s.assign(req([['cookie', 'locale=en; JSESSIONID=j1234567']])).sessionKey).toBe(`cookie:JSESSIONID:${tokenize('j1234567')}`);
+  });
+
+  it('never keys sessions by a cookie every visitor shares (locale=en)', () => {
+    const s = new Sessionizer({ kind: 'auto' }, tokenize);
+    s.assign(req([], [['set-cookie', 'locale=en; Path=/'], ['set-cookie', 'consent=true']]));
+    const a = s.assign(req([['cookie', 'locale=en']], [['set-cookie', 'sid=Q7f3k2x9p']]));
+    const b = s.assign(req([['cookie', 'locale=en']], [['set-cookie', 'sid=Z1a8b7c6d']]));
+    expect(a.sessionKey).not.toBe(b.sessionKey);
+    expect(s.assign(req([['cookie', 'locale=en; sid=Q7f3k2x9p']])).sessionKey).toBe(a.sessionKey);
   });
 
   it('keeps the session when a login rotates the session cookie', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
-    const start = s.assign(req([], [['set-cookie', 'sid=old']]));
-    const login = s.assign(req([['cookie', 'sid=old']], [['set-cookie', 'sid=new']]));
-    const after = s.assign(req([['cookie', 'sid=new']]));
+    const start = s.assign(req([], [['set-cookie', 'sid=old12345']]));
+    const login = s.assign(req([['cookie', 'sid=old12345']], [['set-cookie', 'sid=new12345']]));
+    const after = s.assign(req([['cookie', 'sid=new12345']]));
     expect(login.sessionKey).toBe(start.sessionKey);
     expect(after.sessionKey).toBe(start.sessionKey);
   });
@@ -107,7 +116,7 @@ describe('Sessionizer, auto', () => {
 
   it('keeps raw values with --no-redact (tokenize null)', () => {
     const s = new Sessionizer({ kind: 'auto' }, null);
-    expect(s.assign(req([], [['set-cookie', 'sid=abc']])).sessionKey).toBe('cookie:sid:abc');
+    expect(s.assign(req([], [['set-cookie', 'sid=abc12345']])).sessionKey).toBe('cookie:sid:abc12345');
   });
 
   it('does not start a session from a cookie the server deletes', () => {
@@ -183,8 +192,8 @@ describe('Sessionizer, signed in', () => {
 
   it('a session is signed in after a successful POST /login, until POST /logout', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
-    const c: HeaderList = [['cookie', 'sid=1']];
-    s.assign(req([], [['set-cookie', 'sid=1']]));
+    const c: HeaderList = [['cookie', 'sid=s1234567']];
+    s.assign(req([], [['set-cookie', 'sid=s1234567']]));
     expect(s.assign(req(c, [], { method: 'GET', target: '/', status: 200 })).signedIn).toBe(false);
     expect(s.assign(req(c, [], { method: 'POST', target: '/login', status: 401 })).signedIn).toBe(false);
     expect(s.assign(req(c, [], { method: 'POST', target: '/login?next=/', status: 200 })).signedIn).toBe(true);
@@ -206,10 +215,10 @@ describe('Sessionizer, the storefront flow', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
     const m = (method: string, target: string): Partial<SessionInput> => (withMethod ? { method, target, status: 200 } : {});
     const out = [
-      s.assign(req([], [['set-cookie', 'vid=v1; Path=/; Max-Age=31536000']], m('GET', '/'))),
-      s.assign(req([['cookie', 'vid=v1']], [], m('GET', '/products/7'))),
-      s.assign(req([['cookie', 'vid=v1']], [['set-cookie', 'session=t1; Path=/; HttpOnly']], m('POST', '/login'))),
-      s.assign(req([['cookie', 'vid=v1; session=t1']], [], m('POST', '/checkout'))),
+      s.assign(req([], [['set-cookie', 'vid=v1234567; Path=/; Max-Age=31536000']], m('GET', '/'))),
+      s.assign(req([['cookie', 'vid=v1234567']], [], m('GET', '/products/7'))),
+      s.assign(req([['cookie', 'vid=v1234567']], [['set-cookie', 'session=t1; Path=/; HttpOnly']], m('POST', '/login'))),
+      s.assign(req([['cookie', 'vid=v1234567; session=t1']], [], m('POST', '/checkout'))),
     ];
     expect(new Set(out.map((o) => o.sessionKey)).size).toBe(1);
     return out.map((o) => o.signedIn);
