@@ -10,7 +10,7 @@
 //     the recording (read back after SIGTERM).
 //
 // Usage: npm run build && node bench/record-overhead.mjs
-//        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 1000,2000,3000,4000,6000,8000] [--p99-bound-ms 100]
+//        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 500,1000,1500,2000,3000,4000,6000] [--p99-bound-ms 100]
 // The target, the recorder and this client each run in their own process.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ const args = parseArgs(process.argv.slice(2));
 const RATE = Number(args.rate ?? 1000);
 const SECONDS = Number(args.seconds ?? 5);
 const ROUNDS = Number(args.rounds ?? 3);
-const STEPS = String(args.steps ?? '1000,2000,3000,4000,6000,8000').split(',').map(Number);
+const STEPS = String(args.steps ?? '500,1000,1500,2000,3000,4000,6000').split(',').map(Number);
 const P99_BOUND_US = Number(args['p99-bound-ms'] ?? 100) * 1000;
 const MAX_OUTSTANDING = 2000;
 const dir = mkdtempSync(join(tmpdir(), 'fb-bench-record-'));

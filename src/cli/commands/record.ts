@@ -91,8 +91,8 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
 
 /** Prints the banner and the live count, stops on SIGINT/SIGTERM (or a writer failure) and prints the summary. */
 async function runUntilSignal(rec: Recording, options: RecordingOptions): Promise<void> {
-  const mode = options.mitmCaDir ? 'forward proxy, HTTPS decrypted with the local CA' : 'forward proxy';
-  const where = options.target ? `${rec.url} → ${options.target}` : `${rec.url} (${mode})`;
+  const mode = options.mitmCaDir ? 'as a forward proxy, HTTPS decrypted with the local CA' : 'as a forward proxy';
+  const where = options.target ? `${rec.url} → ${options.target}` : `${rec.url} ${mode}`;
   out(`recording ${where} (writing ${options.out})`);
   if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as sent');
   if (options.target) {
