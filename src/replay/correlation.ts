@@ -35,6 +35,8 @@ export interface SessionCorrelation {
 
 const MIN_LEN = 3;
 const MAX_LEN = 2048;
+/** How many earlier responses (that handed out values) a request is matched against. */
+const MAX_SOURCES = 64;
 /** Response headers that never carry a value handed to the client for later use. */
 const NOT_HANDED_OUT = new Set([
   'date', 'content-length', 'content-type', 'content-encoding', 'server', 'connection', 'set-cookie',
@@ -140,12 +142,15 @@ export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
   const bodyText: Array<string | null> = exchanges.map((ex) =>
     ex.requestBody && !ex.requestBodyTruncated ? Buffer.from(ex.requestBody).toString('utf8') : null,
   );
+  // Only responses that handed something out are searched, the latest MAX_SOURCES of them.
+  const givers: number[] = [];
   for (let j = 0; j < exchanges.length; j++) {
     const req = exchanges[j]!;
     const tokens = new Set(targetTokens(req.target));
     const found = new Map<string, Substitution>();
     // latest response first: the most recent value handed out wins
-    for (let i = j - 1; i >= 0; i--) {
+    for (let g = givers.length - 1; g >= 0 && g >= givers.length - MAX_SOURCES; g--) {
+      const i = givers[g]!;
       const src = exchanges[i]!;
       if (src.startOffsetUs + src.durationUs > req.startOffsetUs) continue;
       for (const [value, extractor] of offered[i]!) {
@@ -171,6 +176,7 @@ export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
       }
     }
     substitutions[j] = [...found.values()];
+    if (offered[j]!.length > 0) givers.push(j);
     for (const t of tokens) if (!firstSent.has(t)) firstSent.set(t, j);
   }
   return { sources, substitutions, vars };

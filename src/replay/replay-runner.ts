@@ -104,8 +104,9 @@ export class ReplayRunner implements SlotOwner {
       pipelining: 1,
       keepAliveTimeout: 30_000,
       connectTimeout: timeoutMs,
-      headersTimeout: timeoutMs + 1000,
-      bodyTimeout: timeoutMs + 1000,
+      // the sweep enforces --timeout; undici's own per-request timers would cost a timer each
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
   }
 

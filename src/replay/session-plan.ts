@@ -126,17 +126,22 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
   }
   const extra = new Set(options.headers.map((h) => h.name));
   const first = kept[0]!.startOffsetUs;
+  let maxDurationUs = 0;
   const steps: Step[] = kept.map((ex, j) => {
+    // Latest-ending earlier request that had ended before this one started. Scanning back,
+    // once start + the longest duration so far cannot beat the best end, nothing earlier can.
     let dep = -1;
     let depEnd = -1;
-    for (let i = 0; i < j; i++) {
+    for (let i = j - 1; i >= 0; i--) {
       const e = kept[i]!;
+      if (e.startOffsetUs + maxDurationUs < depEnd) break;
       const end = e.startOffsetUs + e.durationUs;
-      if (end <= ex.startOffsetUs && end >= depEnd) {
+      if (end <= ex.startOffsetUs && end > depEnd) {
         dep = i;
         depEnd = end;
       }
     }
+    if (ex.durationUs > maxDurationUs) maxDurationUs = ex.durationUs;
     const subs = corr.substitutions[j]!;
     const headers: string[] = [];
     const varying: Array<[string, string]> = [];

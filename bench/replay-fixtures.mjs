@@ -1,0 +1,107 @@
+// Shared by bench/replay-*.mjs: generated recordings (cached under /tmp) and a
+// way to measure a child process's CPU time (utime+stime of reaped children).
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+
+const CLK_TCK = 100;
+
+/** CPU seconds of this process's reaped children so far (/proc/self/stat cutime + cstime). */
+export function childrenCpuSeconds() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); cutime/cstime are fields 16/17
+  return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+/**
+ * Runs a command to completion; returns wall seconds, CPU seconds of the
+ * child (and its threads) and its peak RSS in MiB (from /proc, sampled).
+ */
+export function measureChild(cmd, args, options = {}) {
+  return new Promise((resolve) => {
+    const cpu0 = childrenCpuSeconds();
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'], ...options.spawn });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    let peakRssMiB = 0;
+    const rssSamples = [];
+    const sampler = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const m = /VmRSS:\s+(\d+) kB/.exec(status);
+        if (m) {
+          const mib = Number(m[1]) / 1024;
+          rssSamples.push(mib);
+          if (mib > peakRssMiB) peakRssMiB = mib;
+        }
+        const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (hwm && Number(hwm[1]) / 1024 > peakRssMiB) peakRssMiB = Number(hwm[1]) / 1024;
+      } catch {
+        // exited between samples
+      }
+    }, options.sampleMs ?? 200);
+    child.on('close', (code) => {
+      clearInterval(sampler);
+      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, rssSamples, stderr });
+    });
+  });
+}
+
+/**
+ * Writes (once) a recording of `sessions` sessions of `perSession` GETs each;
+ * inside a session each request starts `gapUs` after the previous one ended
+ * (each took `durationUs`), sessions start `sessionGapUs` apart.
+ */
+export async function ensureRecording(path, { sessions, perSession, durationUs = 100, gapUs = 0, sessionGapUs = 0, bodyBytes = 0 }) {
+  if (existsSync(path)) return path;
+  const { RecordingWriter } = await import('../dist/store/recording-writer.js');
+  const partial = `${path}.gen`;
+  rmSync(partial, { force: true });
+  const w = await RecordingWriter.create(partial, { source: 'generated', upstream: null, toolVersion: 'bench', redacted: false });
+  const body = bodyBytes > 0 ? Buffer.alloc(bodyBytes, 120) : null;
+  for (let s = 0; s < sessions; s++) {
+    let t = s * sessionGapUs;
+    for (let i = 0; i < perSession; i++) {
+      w.add(
+        {
+          sessionKey: `s${s}`, seq: i, startOffsetUs: t, durationUs, method: 'GET', target: `/item/${s}?i=${i}`,
+          host: null, scheme: 'http', route: 'GET /item/:id', requestHeaders: [['accept', '*/*']],
+          requestBody: null, requestBodyBytes: 0, requestBodyTruncated: false, status: 200,
+          responseHeaders: [['content-type', 'text/plain']], responseBody: body, responseBodyBytes: bodyBytes,
+          responseBodyTruncated: false, responseEncoding: null, error: null, errorDetail: null,
+        },
+        { device: s % 2 ? 'mobile' : 'desktop' },
+      );
+      t += durationUs + gapUs;
+    }
+    if (w.queued - w.written > 50_000) await w.flush();
+  }
+  await w.close();
+  renameSync(partial, path);
+  return path;
+}
+
+/** Starts the trivial keep-alive server in a child process (pinned to `cpu` when taskset exists). */
+export function startTrivialServer(cpu = '0') {
+  const code = `
+    const http = require('node:http');
+    const s = http.createServer((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello world'); });
+    s.keepAliveTimeout = 60000;
+    s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const args = ['-c', cpu, process.execPath, '-e', code];
+  const child = existsSync('/usr/bin/taskset') ? spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    child.stdout.once('data', (d) => resolve({ url: `http://127.0.0.1:${String(d).trim()}`, close: () => child.kill() }));
+  });
+}
+
+/** `taskset -c cpu cmd args` when taskset exists. */
+export function pinned(cpu, cmd, args) {
+  return existsSync('/usr/bin/taskset') ? ['taskset', ['-c', cpu, cmd, ...args]] : [cmd, args];
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
