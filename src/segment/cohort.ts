@@ -15,7 +15,9 @@ export type Device = 'mobile' | 'tablet' | 'desktop' | 'bot';
 const BOT_RE =
   /(?<!cu)bot\b|bot\/|crawl|spider|slurp|^curl\/|^wget\/|python-requests|python-urllib|aiohttp|python-httpx|go-http-client|headlesschrome|phantomjs|^java\/|apache-httpclient|libwww-perl|postmanruntime|insomnia|httpie|node-fetch|axios\/|^undici|^node$|^got \(|^k6\/|autocannon|^wrk|vegeta|gatling|jmeter|locust|facebookexternalhit|embedly|lighthouse|pingdom|uptimerobot|archiver/i;
 const TABLET_RE = /ipad|tablet|kindle|silk\/|playbook|nexus (?:7|9|10)\b|sm-t\d/i;
-const MOBILE_RE = /iphone|ipod|mobile|windows phone|iemobile|opera mini|blackberry|bb10|webos|fennec/i;
+const MOBILE_RE = /iphone|ipod|mobile|windows phone|iemobile|opera mini|blackberry|bb10|fennec/i;
+/** Televisions and streaming sticks (often Android without `Mobile`): big screens, counted as desktop. */
+const TV_RE = /smart-?tv|\btv\b|bravia|web0s|webos|appletv|crkey|roku|\baft[a-z]\b|googletv|hbbtv/i;
 /** Native app stacks: Android's Dalvik and okhttp, iOS's CFNetwork. */
 const APP_RE = /^dalvik\/|^okhttp\/|cfnetwork\//i;
 
@@ -25,17 +27,20 @@ const APP_RE = /^dalvik\/|^okhttp\/|cfnetwork\//i;
  *    every browser sends one, scripts often don't;
  * 2. crawlers, HTTP libraries and tools, headless browsers → `bot`
  *    (Googlebot's smartphone agent is a bot, not a phone);
- * 3. iPad, Kindle/Silk, `Tablet`, or Android without `Mobile` → `tablet`
+ * 3. televisions and streaming sticks (smart TV, webOS, Tizen TV, Chromecast,
+ *    Roku, Fire TV) → `desktop`, before the Android rule below would call them tablets;
+ * 4. iPad, Kindle/Silk, `Tablet`, or Android without `Mobile` → `tablet`
  *    (iPadOS 13+ Safari sends a desktop Mac agent and is counted `desktop`);
- * 4. native app stacks (Dalvik, okhttp, CFNetwork), iPhone/iPod, Android
+ * 5. native app stacks (Dalvik, okhttp, CFNetwork), iPhone/iPod, Android
  *    with `Mobile`, or any other `Mobile` → `mobile`;
- * 5. anything else → `desktop`.
+ * 6. anything else → `desktop`.
  */
 export function deviceFromUserAgent(ua: string | undefined): Device {
   if (ua === undefined) return 'bot';
   const s = ua.trim();
   if (s === '' || s === '-') return 'bot';
   if (BOT_RE.test(s)) return 'bot';
+  if (TV_RE.test(s)) return 'desktop';
   if (TABLET_RE.test(s)) return 'tablet';
   if (APP_RE.test(s)) return 'mobile';
   const android = /android/i.test(s);
