@@ -229,14 +229,19 @@ function headerOf(headers: HeaderList, name: string): string | undefined {
  * The cookie that identifies sessions among those one response sets: only
  * cookies whose value looks like an id (8+ characters with a digit or mixed
  * case), so a `locale=en` or `consent=true` that every visitor shares can
- * never lump them into one session; a session-looking name wins.
+ * never lump them into one session, and no load-balancer stickiness cookie
+ * (`AWSALB`, `BIGipServer…`, `SERVERID`), whose value names a backend shared
+ * by many clients; a session-looking name wins.
  */
 function pickSessionCookie(set: SetCookie[]): string | null {
-  const ids = set.filter((c) => !c.deleted && looksLikeId(c.value));
+  const ids = set.filter((c) => !c.deleted && looksLikeId(c.value) && !STICKY_COOKIE_RE.test(c.name));
   if (ids.length === 0) return null;
   const sessionLike = ids.find((c) => /sess|sid|^id$|visitor|^vid$|uid/i.test(c.name));
   return (sessionLike ?? ids[0]!).name;
 }
+
+/** Load-balancer stickiness cookies: they name a backend, which many clients share. */
+const STICKY_COOKIE_RE = /^(?:awsalb\w*|awselb\w*|bigipserver.*|serverid|routeid|route|ingresscookie|__cfruid|lb[-_]?\w*|sticky\w*)$/i;
 
 function looksLikeId(value: string): boolean {
   return value.length >= 8 && (/\d/.test(value) || (/[a-z]/.test(value) && /[A-Z]/.test(value)));

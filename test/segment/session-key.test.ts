@@ -82,6 +82,14 @@ describe('Sessionizer, auto', () => {
     expect(s.assign(req([['cookie', 'locale=en; sid=Q7f3k2x9p']])).sessionKey).toBe(a.sessionKey);
   });
 
+  it('never keys sessions by a load-balancer stickiness cookie', () => {
+    const s = new Sessionizer({ kind: 'auto' }, tokenize);
+    s.assign(req([], [['set-cookie', 'BIGipServerpool_web=1677787402.36895.0000; path=/']]));
+    const a = s.assign(req([['cookie', 'BIGipServerpool_web=1677787402.36895.0000']]));
+    const b = s.assign(req([['cookie', 'BIGipServerpool_web=1677787402.36895.0000']]));
+    expect(a.sessionKey).not.toBe(b.sessionKey);
+  });
+
   it('keeps the session when a login rotates the session cookie', () => {
     const s = new Sessionizer({ kind: 'auto' }, tokenize);
     const start = s.assign(req([], [['set-cookie', 'sid=old12345']]));
