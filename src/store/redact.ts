@@ -24,7 +24,7 @@ export function isRedacted(value: string): boolean {
 }
 
 /** Header names whose whole value is a secret: `x-api-key`, `x-auth-token`, `x-amz-security-token`, `x-csrf-token`, … */
-const SECRET_HEADER_RE = /(?:^|-)(?:api-?key|apikey|token|secret|password|passwd|signature|credentials?|auth|session-?id)(?:$|-)/;
+const SECRET_HEADER_RE = /(?:^|-)(?:api-?key|apikey|token|[cx]srf-?token|secret|password|passwd|signature|credentials?|auth|authorization|session-?id)(?:$|-)/;
 /** Headers holding a URL whose query may carry secrets. */
 const URL_HEADERS = new Set(['referer', 'location', 'content-location', 'origin']);
 const TOKEN_CACHE_LIMIT = 4096;
