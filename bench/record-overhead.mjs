@@ -4,12 +4,15 @@
 //  1. Latency the proxy adds at a fixed request rate: p50/p99 of response time
 //     (done − intended send time, open-loop) direct to a trivial keep-alive
 //     server vs through the recorder, interleaved A/B/A/B.
-//  2. Highest sustained capture rate with zero loss: offered rates step up; a
+//  2. Saturation: closed-loop throughput direct vs through the recorder, the
+//     recorder's CPU per exchange (all threads), and rows = responses.
+//  3. Highest sustained capture rate with zero loss: offered rates step up; a
 //     step passes when the generator kept the schedule, nothing failed, p99
 //     stayed under the bound, and every response the client got is a row in
 //     the recording (read back after SIGTERM).
 //
 // Usage: npm run build && node bench/record-overhead.mjs
+//        [--only latency,saturation,capture] [--closed 20000]
 //        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 500,1000,1500,2000,3000,4000,6000] [--p99-bound-ms 100]
 // The target, the recorder and this client each run in their own process.
 import { spawn } from 'node:child_process';
@@ -142,6 +145,58 @@ async function fixedRate(url, rate, seconds) {
   return { rate, total, sent, done, errors, unsent, statuses, elapsedS, p50: pct(50), p99: pct(99), max: ok.at(-1) ?? NaN, responses: ok.length };
 }
 
+/** Closed loop: `total` requests from `concurrency` workers as fast as the path allows. */
+async function closedLoop(url, total, concurrency) {
+  const pool = new Pool(url, { connections: concurrency, keepAliveTimeout: 60_000 });
+  let next = 0;
+  let ok = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const k = next++;
+        try {
+          const res = await pool.request({ path: `/bench?k=${k}`, method: 'GET' });
+          await res.body.dump();
+          ok++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  await pool.close();
+  return { ok, errors, rate: ok / seconds };
+}
+
+async function saturation(target) {
+  const total = Number(args.closed ?? 20000);
+  console.log(`\n## Saturation: ${total} requests, 32 concurrent, as fast as possible (interleaved direct/proxy, fresh recording each proxy run)\n`);
+  console.log('| round | path | req/s | errors | rows in file | recorder CPU µs/exchange |');
+  console.log('|---|---|---|---|---|---|');
+  const ratios = [];
+  const cpus = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const direct = await closedLoop(target.url, total, 32);
+    console.log(`| ${round} | direct | ${direct.rate.toFixed(0)} | ${direct.errors} | | |`);
+    const out = join(dir, `saturation-${round}.db`);
+    const rec = await startRecorder(target.url, out);
+    const cpu0 = cpuSeconds(rec.child.pid);
+    const proxy = await closedLoop(rec.url, total, 32);
+    const cpuUs = ((cpuSeconds(rec.child.pid) - cpu0) * 1e6) / Math.max(1, proxy.ok);
+    rec.child.kill('SIGTERM');
+    await rec.exited;
+    const rows = await countRows(out);
+    rmSync(out, { force: true });
+    console.log(`| ${round} | proxy | ${proxy.rate.toFixed(0)} | ${proxy.errors} | ${rows}${rows === proxy.ok ? ' (= responses)' : ` (responses ${proxy.ok})`} | ${cpuUs.toFixed(0)} |`);
+    ratios.push(proxy.rate / direct.rate);
+    cpus.push(cpuUs);
+  }
+  console.log(`\nProxy throughput / direct (median): ${median(ratios).toFixed(2)}; recorder CPU per exchange (median): ${median(cpus).toFixed(0)} µs (≈ ${(1e6 / median(cpus)).toFixed(0)} exchanges per CPU-second, writer thread included)`);
+}
+
 async function countRows(file) {
   const { RecordingReader } = await import(join(ROOT, 'dist/store/recording-reader.js'));
   const r = RecordingReader.open(file);
@@ -219,8 +274,10 @@ async function captureRate(target) {
 console.log(`# flashback record overhead — ${new Date().toISOString()}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
 const target = await startTarget();
 try {
-  await latencyOverhead(target);
-  await captureRate(target);
+  const only = args.only ?? 'latency,saturation,capture';
+  if (only.includes('latency')) await latencyOverhead(target);
+  if (only.includes('saturation')) await saturation(target);
+  if (only.includes('capture')) await captureRate(target);
 } finally {
   target.child.kill();
   rmSync(dir, { recursive: true, force: true });

@@ -42,6 +42,7 @@ class CancelError extends Error {
 }
 
 const JSON_HEADERS = ['content-type', 'application/json'];
+const STOPPING_BODY = JSON.stringify({ error: 'recorder_stopping', detail: 'the recorder shut down before the target answered' });
 
 function uncork(res: ServerResponse): void {
   res.uncork();
@@ -162,7 +163,7 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     this.resCapture.add(chunk);
-    if (this.cancelReason) return true;
+    if (this.cancelReason || this.res.destroyed) return true;
     if (this.res.write(chunk)) return true;
     this.res.once('drain', (this.drainHook ??= () => this.resumeUpstream?.()));
     return false;
@@ -183,7 +184,7 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
     if (this.cancelReason) {
       kind = 'aborted';
       detail = this.cancelReason.message;
-      if (!this.res.headersSent && this.cancelReason.code === 'FB_SHUTDOWN') this.respondFailure(503, detail);
+      if (!this.res.headersSent && this.cancelReason.code === 'FB_SHUTDOWN') this.respondFailure(503, STOPPING_BODY);
       else this.res.destroy();
     } else if (!this.res.headersSent) {
       this.respondFailure(failure.status, failureBody(failure));

@@ -129,6 +129,8 @@ export class RecorderProxy implements ExchangeHost {
     this.mitm?.closeConnections(false);
     await this.whenIdle(this.options.drainMs ?? 5_000);
     for (const ex of [...this.inFlight]) ex.shutdown();
+    // Cancelled exchanges finish asynchronously (undici calls back): let them reach the sink before it closes.
+    await this.whenIdle(1_000);
     for (const socket of this.tunnels) socket.destroy();
     this.server.closeAllConnections();
     this.mitm?.closeConnections(true);
