@@ -1,71 +1,88 @@
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
-import type { RowMessage } from './writer-protocol.js';
+import type { RowTuple } from './writer-protocol.js';
+
+/** Size of a pooled body buffer; a batch is posted when its bodies would overflow one. */
+export const BODY_CHUNK_BYTES = 1 << 20;
 
 /**
  * The rows queued on the main thread before they are posted to the writer
- * worker. Bodies are kept by reference until `seal()` copies them all into
- * one fresh `ArrayBuffer` that can be transferred (not cloned) to the
- * worker. Copying is needed anyway: a body may be a view into a shared
- * pool buffer that must never be detached.
+ * worker. Bodies are copied at once into one `ArrayBuffer` per batch (so the
+ * caller's buffers, which may be views into a shared pool, are never
+ * detached or kept alive), and that buffer is transferred, not cloned. The
+ * worker hands committed buffers back, and `take` reuses them: no fresh
+ * memory (and no page faults) per batch in steady state.
  */
 export class BodyBatch {
-  /** Rows queued so far (offsets are relative to the sealed buffer). */
-  readonly rows: RowMessage[] = [];
-  /** Total body bytes queued so far. */
-  bytes = 0;
-  private readonly bodies: Uint8Array[] = [];
+  /** Rows queued so far. */
+  readonly rows: RowTuple[] = [];
+  private buffer: ArrayBuffer | null = null;
+  private view: Uint8Array | null = null;
+  private used = 0;
 
-  /** Queues one exchange. */
+  constructor(private readonly take: (minBytes: number) => ArrayBuffer) {}
+
+  /** Body bytes queued so far. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** True when `ex`'s bodies do not fit in this batch's buffer (post the batch first). */
+  wouldOverflow(ex: Exchange): boolean {
+    if (!this.view) return false;
+    return this.used + bodyBytes(ex) > this.view.byteLength;
+  }
+
+  /** Queues one exchange, copying its bodies. */
   add(ex: Exchange, cohort: Cohort): void {
+    if (!this.view) {
+      this.buffer = this.take(bodyBytes(ex));
+      this.view = new Uint8Array(this.buffer);
+    }
     const req = ex.requestBody;
     const res = ex.responseBody;
-    const reqOff = this.bytes;
-    if (req) {
-      this.bodies.push(req);
-      this.bytes += req.byteLength;
-    }
-    const resOff = this.bytes;
-    if (res) {
-      this.bodies.push(res);
-      this.bytes += res.byteLength;
-    }
-    this.rows.push({
-      sessionKey: ex.sessionKey,
-      cohort,
-      startUs: Math.round(ex.startOffsetUs),
-      durationUs: Math.round(ex.durationUs),
-      method: ex.method,
-      target: ex.target,
-      host: ex.host,
-      scheme: ex.scheme,
-      route: ex.route,
-      status: ex.status,
-      error: ex.error,
-      errorDetail: ex.errorDetail,
-      reqBodyBytes: ex.requestBodyBytes,
-      reqTruncated: ex.requestBodyTruncated,
-      resBodyBytes: ex.responseBodyBytes,
-      resTruncated: ex.responseBodyTruncated,
-      resEncoding: ex.responseEncoding,
-      reqHeaders: ex.requestHeaders,
-      resHeaders: ex.responseHeaders,
+    const reqOff = this.used;
+    if (req) this.copy(req);
+    const resOff = this.used;
+    if (res) this.copy(res);
+    this.rows.push([
+      ex.sessionKey,
+      JSON.stringify(cohort),
+      Math.round(ex.startOffsetUs),
+      Math.round(ex.durationUs),
+      ex.method,
+      ex.target,
+      ex.host,
+      ex.scheme,
+      ex.route,
+      ex.status,
+      ex.error,
+      ex.errorDetail,
+      ex.requestBodyBytes,
+      ex.requestBodyTruncated ? 1 : 0,
+      ex.responseBodyBytes,
+      ex.responseBodyTruncated ? 1 : 0,
+      ex.responseEncoding,
+      JSON.stringify(ex.requestHeaders),
+      JSON.stringify(ex.responseHeaders),
       reqOff,
-      reqLen: req ? req.byteLength : -1,
+      req ? req.byteLength : -1,
       resOff,
-      resLen: res ? res.byteLength : -1,
-    });
+      res ? res.byteLength : -1,
+    ]);
   }
 
-  /** Copies every queued body into one new buffer, for transfer with the rows. */
-  seal(): { rows: RowMessage[]; bodies: ArrayBuffer } {
-    const buffer = new ArrayBuffer(this.bytes);
-    const view = new Uint8Array(buffer);
-    let at = 0;
-    for (const b of this.bodies) {
-      view.set(b, at);
-      at += b.byteLength;
-    }
-    return { rows: this.rows, bodies: buffer };
+  /** The rows and the buffer holding their bodies, for transfer to the worker. */
+  seal(): { rows: RowTuple[]; bodies: ArrayBuffer } {
+    return { rows: this.rows, bodies: this.buffer ?? new ArrayBuffer(0) };
   }
+
+  private copy(body: Uint8Array): void {
+    this.view!.set(body, this.used);
+    this.used += body.byteLength;
+  }
+}
+
+function bodyBytes(ex: Exchange): number {
+  return (ex.requestBody?.byteLength ?? 0) + (ex.responseBody?.byteLength ?? 0);
 }

@@ -7,7 +7,7 @@ import type { Cohort } from '../model/session.js';
 import type { RecordingMetaInput } from './recording-meta.js';
 import { createFailure, dropFileAndSidecars, initialiseFile } from './recording-file.js';
 import { CREATE_INDEXES_SQL, RESEQUENCE_SQL } from './schema.js';
-import { BodyBatch } from './body-batch.js';
+import { BODY_CHUNK_BYTES, BodyBatch } from './body-batch.js';
 import type { FromWorker, ToWorker, WriterWorkerData } from './writer-protocol.js';
 import { WRITER_WORKER_SOURCE } from './writer-worker.js';
 
@@ -30,12 +30,13 @@ export interface RecordingWriterOptions {
 
 /** Rows handed to the worker per message at most, and how long a row may wait on the main thread. */
 const POST_ROWS = 256;
-const POST_BYTES = 4 * 1024 * 1024;
 const POST_MS = 5;
+/** Body buffers kept for reuse at most (each BODY_CHUNK_BYTES). */
+const POOL_SIZE = 8;
 
 /**
  * Writes a recording. Rows are queued on the main thread and posted to a
- * worker thread in small batches (bodies packed into one transferred buffer),
+ * worker thread in small batches (bodies copied into one transferred, pooled buffer),
  * where they are committed in transactions of at most `batchSize` rows or
  * `flushMs` ms. Nothing here blocks the caller's event loop for long: SQLite
  * commits and WAL checkpoints happen on the worker.
@@ -50,7 +51,10 @@ export class RecordingWriter {
   readonly partialPath: string;
   private readonly worker: Worker;
   private readonly redactor: ExchangeRedactor | null;
-  private batch = new BodyBatch();
+  private readonly pool: ArrayBuffer[] = [];
+  private readonly takeBuffer = (minBytes: number): ArrayBuffer =>
+    minBytes <= BODY_CHUNK_BYTES ? (this.pool.pop() ?? new ArrayBuffer(BODY_CHUNK_BYTES)) : new ArrayBuffer(minBytes);
+  private batch = new BodyBatch(this.takeBuffer);
   private postTimer: ReturnType<typeof setTimeout> | null = null;
   private added = 0;
   private writtenCount = 0;
@@ -155,9 +159,14 @@ export class RecordingWriter {
     const problem = exchangeProblem(exchange);
     if (problem) throw new InputError(`Failed to add an exchange to recording ${this.path}: ${problem}`);
     const ex = this.redactor ? this.redactor.redactExchange(exchange) : exchange;
-    this.batch.add(ex, cohort);
+    if (this.batch.wouldOverflow(ex)) this.post();
+    try {
+      this.batch.add(ex, cohort);
+    } catch (e) {
+      throw new InputError(`Failed to add an exchange to recording ${this.path}: ${messageOf(e)}`, { cause: e });
+    }
     this.added++;
-    if (this.batch.rows.length >= POST_ROWS || this.batch.bytes >= POST_BYTES) this.post();
+    if (this.batch.rows.length >= POST_ROWS) this.post();
     else if (!this.postTimer) this.postTimer = setTimeout(() => this.post(), POST_MS);
   }
 
@@ -213,7 +222,7 @@ export class RecordingWriter {
     if (this.state === 'aborted' || this.state === 'closed') return;
     this.state = 'aborted';
     if (this.postTimer) clearTimeout(this.postTimer);
-    this.batch = new BodyBatch();
+    this.batch = new BodyBatch(this.takeBuffer);
     try {
       await Promise.race([
         this.request({ t: 'abort', id: this.nextId++ }).then(() => waitForExit(this.worker)),
@@ -233,7 +242,7 @@ export class RecordingWriter {
     }
     if (this.batch.rows.length === 0) return;
     const { rows, bodies } = this.batch.seal();
-    this.batch = new BodyBatch();
+    this.batch = new BodyBatch(this.takeBuffer);
     const msg: ToWorker = { t: 'rows', rows, bodies };
     this.worker.postMessage(msg, [bodies]);
   }
@@ -250,6 +259,7 @@ export class RecordingWriter {
   private onMessage(msg: FromWorker): void {
     if (msg.t === 'written') {
       this.writtenCount = msg.written;
+      for (const b of msg.buffers) if (b.byteLength === BODY_CHUNK_BYTES && this.pool.length < POOL_SIZE) this.pool.push(b);
     } else if (msg.t === 'error') {
       this.fail(msg.message);
     } else if (msg.t === 'flushed' || msg.t === 'closed' || msg.t === 'aborted') {

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { FromWorker, RowMessage, ToWorker, WriterWorkerData } from './writer-protocol.js';
+import type { FromWorker, RowTuple, ToWorker, WriterWorkerData } from './writer-protocol.js';
 
 /**
  * The recording writer's worker thread.
@@ -30,6 +30,8 @@ export function runWriterWorker(): void {
 
   interface SessionState {
     cohort: Record<string, string>;
+    /** Cohort JSON last merged: an equal one (the usual case) needs no parse. */
+    lastCohortJson: string;
     startUs: number;
     endUs: number;
     count: number;
@@ -37,7 +39,7 @@ export function runWriterWorker(): void {
     reseq: number;
   }
   interface Pending {
-    row: RowMessage;
+    row: RowTuple;
     bodies: Uint8Array;
   }
 
@@ -72,52 +74,43 @@ export function runWriterWorker(): void {
   const commitBatch = db.transaction((rows: Pending[]) => {
     const states = new Map<string, SessionState>();
     for (const { row, bodies } of rows) {
-      let s = states.get(row.sessionKey);
+      const key = row[0];
+      const startUs = row[2];
+      let s = states.get(key);
       if (!s) {
-        const old = selectSession.get(row.sessionKey) as
+        const old = selectSession.get(key) as
           | { cohort: string; start_us: number; end_us: number; exchange_count: number; last_start_us: number; reseq: number }
           | undefined;
         s = old
           ? {
               cohort: JSON.parse(old.cohort) as Record<string, string>,
+              lastCohortJson: old.cohort,
               startUs: old.start_us,
               endUs: old.end_us,
               count: old.exchange_count,
               lastStartUs: old.last_start_us,
               reseq: old.reseq,
             }
-          : { cohort: {}, startUs: row.startUs, endUs: row.startUs, count: 0, lastStartUs: row.startUs, reseq: 0 };
-        states.set(row.sessionKey, s);
+          : { cohort: {}, lastCohortJson: '', startUs, endUs: startUs, count: 0, lastStartUs: startUs, reseq: 0 };
+        states.set(key, s);
       }
       // First cohort given, later differing attributes overwrite.
-      Object.assign(s.cohort, row.cohort);
-      if (row.startUs < s.lastStartUs) s.reseq = 1;
-      else s.lastStartUs = row.startUs;
-      if (row.startUs < s.startUs) s.startUs = row.startUs;
-      const endUs = row.startUs + row.durationUs;
+      if (row[1] !== s.lastCohortJson) {
+        Object.assign(s.cohort, JSON.parse(row[1]) as Record<string, string>);
+        s.lastCohortJson = row[1];
+      }
+      if (startUs < s.lastStartUs) s.reseq = 1;
+      else s.lastStartUs = startUs;
+      if (startUs < s.startUs) s.startUs = startUs;
+      const endUs = startUs + row[3];
       if (endUs > s.endUs) s.endUs = endUs;
+      const reqLen = row[20];
+      const resLen = row[22];
       insertExchange.run(
-        row.sessionKey,
-        s.count,
-        row.startUs,
-        row.durationUs,
-        row.method,
-        row.target,
-        row.host,
-        row.scheme,
-        row.route,
-        row.status,
-        row.error,
-        row.errorDetail,
-        row.reqBodyBytes,
-        row.reqTruncated ? 1 : 0,
-        row.resBodyBytes,
-        row.resTruncated ? 1 : 0,
-        row.resEncoding,
-        JSON.stringify(row.reqHeaders),
-        JSON.stringify(row.resHeaders),
-        row.reqLen < 0 ? null : bodies.subarray(row.reqOff, row.reqOff + row.reqLen),
-        row.resLen < 0 ? null : bodies.subarray(row.resOff, row.resOff + row.resLen),
+        key, s.count, startUs, row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11],
+        row[12], row[13], row[14], row[15], row[16], row[17], row[18],
+        reqLen < 0 ? null : bodies.subarray(row[19], row[19] + reqLen),
+        resLen < 0 ? null : bodies.subarray(row[21], row[21] + resLen),
       );
       s.count++;
     }
@@ -142,7 +135,11 @@ export function runWriterWorker(): void {
     try {
       commitBatch(rows);
       written += rows.length;
-      send({ t: 'written', written });
+      // Hand the body buffers back for reuse (rows share them; each goes back once).
+      const buffers = new Set<ArrayBuffer>();
+      for (const p of rows) buffers.add(p.bodies.buffer as ArrayBuffer);
+      const list = [...buffers];
+      port.postMessage({ t: 'written', written, buffers: list } satisfies FromWorker, list);
     } catch (e) {
       fail(e);
     }

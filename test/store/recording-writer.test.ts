@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -78,6 +78,25 @@ describe('RecordingWriter', () => {
     expect(back[1]!.requestBody).not.toBeNull();
     expect(back[1]!.requestBody!.byteLength).toBe(0);
     expect(pool.byteLength).toBe(9000);
+  });
+
+  it('keeps every body intact while body buffers are reused across many batches', async () => {
+    const path = join(dir, 'bodies.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 50, flushMs: 1 });
+    const hashes = new Map<string, string>();
+    const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+    for (let i = 0; i < 1_500; i++) {
+      // Mostly small bodies; every 500th is bigger than one pooled buffer (1 MiB).
+      const size = i % 500 === 7 ? 1_500_000 : (i * 733) % 6_000;
+      const body = randomBytes(size);
+      hashes.set(`/b/${i}`, sha(body));
+      w.add(makeExchange({ target: `/b/${i}`, startOffsetUs: i, responseBody: body, responseBodyBytes: size }), {});
+      if (i % 100 === 99) await w.flush(); // let committed buffers come back and be reused
+    }
+    await w.close();
+    const back = readAll(path);
+    expect(back).toHaveLength(1_500);
+    for (const ex of back) expect(sha(ex.responseBody!)).toBe(hashes.get(ex.target));
   });
 
   it('close() after N adds leaves exactly N rows, across many batches', async () => {
@@ -226,11 +245,9 @@ describe('RecordingWriter', () => {
     const path = join(dir, 'broken.db');
     const w = await RecordingWriter.create(path, TEST_META);
     w.add(makeExchange(), {});
-    // A row only the worker can find broken: a header list that JSON cannot encode.
-    const cyclic: unknown[] = [];
-    cyclic.push(cyclic);
-    w.add(makeExchange({ requestHeaders: [['x', 'y']] }), {});
-    w.add(makeExchange({ requestHeaders: cyclic as unknown as Array<[string, string]> }), {});
+    // A row only SQLite can find broken: a host that is neither text nor null.
+    w.add(makeExchange(), {});
+    w.add(makeExchange({ host: {} as unknown as string }), {});
     const e = await w.flush().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RunError);
     expect((e as RunError).message).toMatch(new RegExp(`^Failed to write recording ${path}: `));
@@ -246,6 +263,11 @@ describe('RecordingWriter', () => {
       `Failed to add an exchange to recording ${path}: startOffsetUs must be a finite number (got NaN)`,
     );
     expect(() => w.add(makeExchange({ method: undefined as unknown as string }), {})).toThrow(InputError);
+    const cyclic: unknown[] = [];
+    cyclic.push(cyclic);
+    expect(() => w.add(makeExchange({ requestHeaders: cyclic as unknown as Array<[string, string]> }), {})).toThrow(
+      /^Failed to add an exchange to recording .*: Converting circular structure to JSON/,
+    );
     w.add(makeExchange(), {});
     expect(await w.close()).toEqual({ exchanges: 1, sessions: 1 });
   });
