@@ -69,6 +69,18 @@ describe('flashback report (built CLI)', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('takes gates from a scenario file\'s thresholds', () => {
+    const r = flashback('report', 'show', runs.base, '--by', 'route', '--scenario', resolve(import.meta.dirname, '../../scenarios/storefront.json'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Gates: 3 passed, 0 failed');
+    expect(r.stdout).toMatch(/pass route=POST \/checkout: p99<800ms on POST \/checkout: 31\d\.\dms/);
+    const bad = join(dir, 'bad-scenario.json');
+    writeFileSync(bad, JSON.stringify({ name: 'bad', thresholds: ['p99<400'] }));
+    const b = flashback('report', 'show', runs.base, '--scenario', bad);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain(`threshold in ${bad} "p99<400" is not a valid gate`);
+  });
+
   it('show of an invalid run prints the report with a loud banner, then exits 3', () => {
     const r = flashback('report', 'show', runs.invalid);
     expect(r.status).toBe(3);

@@ -92,7 +92,7 @@ function finish(runs: Array<{ path: string; run: RunResult }>, gates: GateResult
   if (invalid.length > 0) {
     const r = invalid[0]!;
     throw new RunError(`${r.path} is not a valid measurement: ${r.run.invalidReasons.join('; ') || 'marked invalid'}`, {
-      hint: 'the load generator could not keep to schedule; replay with fewer workers per core or a lower --scale',
+      hint: 'the report above is for diagnosis only; measure again before trusting its figures',
     });
   }
   if (failed.length > 0) throw new GateError(`${failed.length} of ${gates.length} gate${gates.length === 1 ? '' : 's'} failed`);
