@@ -8,8 +8,13 @@
 /** Turns a secret into its `redacted:…` token. */
 export type Tokenize = (value: string) => string;
 
-/** Maximal runs of 13+ digits, single spaces or dashes allowed between digits. Linear: no lookaround. */
-const DIGIT_RUN_RE = /\d(?:[ -]?\d){12,}/g;
+/**
+ * Runs of digits, spaces and dashes from a digit to a digit. A character class
+ * (not a repeated group) keeps this linear and fast on long runs; runs are
+ * then split where two separators meet.
+ */
+const DIGIT_RUN_RE = /\d[\d -]*\d/g;
+const DOUBLE_SEPARATOR_RE = /[ -]{2,}/g;
 
 /** Luhn checksum over a string of digits. */
 export function luhnValid(digits: string): boolean {
@@ -42,6 +47,26 @@ export function isCardNumber(digits: string): boolean {
   return luhnValid(digits);
 }
 
+/** {@link isCardNumber} on the `count` digits of `run[start, end)`, skipping separators, without building a string. */
+function isCardIn(run: string, start: number, end: number, count: number): boolean {
+  if (count < 13 || count > 19) return false;
+  const first = run.charCodeAt(start);
+  if (first < 50 || first > 54) return false;
+  let sum = 0;
+  let double = false;
+  for (let i = end - 1; i >= start; i--) {
+    let d = run.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) continue; // a separator
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
@@ -54,25 +79,38 @@ function isWordChar(c: number): boolean {
  */
 export function redactCards(text: string, tokenize: Tokenize): string {
   if (text.length < 13) return text;
-  DIGIT_RUN_RE.lastIndex = 0;
-  let out: string[] | null = null;
+  const out: string[] = [];
   let last = 0;
-  let m: RegExpExecArray | null;
-  while ((m = DIGIT_RUN_RE.exec(text)) !== null) {
-    const start = m.index;
-    const end = start + m[0].length;
+  const visit = (start: number, end: number): void => {
+    if (end - start < 13) return;
     const before = start > 0 ? text.charCodeAt(start - 1) : 32;
     const after = end < text.length ? text.charCodeAt(end) : 32;
     const afterNext = end + 1 < text.length ? text.charCodeAt(end + 1) : 32;
-    if (isWordChar(before) || before === 46 /* . */ || isWordChar(after)) continue;
-    if (after === 46 && afterNext >= 48 && afterNext <= 57) continue; // integer part of a decimal
-    for (const [s, e] of cardSpans(m[0])) {
-      out ??= [];
-      out.push(text.slice(last, start + s), tokenize(m[0].slice(s, e).replace(/[ -]/g, '')));
+    if (isWordChar(before) || before === 46 /* . */ || isWordChar(after)) return;
+    if (after === 46 && afterNext >= 48 && afterNext <= 57) return; // integer part of a decimal
+    const run = text.slice(start, end);
+    for (const [s, e] of cardSpans(run)) {
+      out.push(text.slice(last, start + s), tokenize(run.slice(s, e).replace(/[ -]/g, '')));
       last = start + e;
     }
+  };
+  DIGIT_RUN_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = DIGIT_RUN_RE.exec(text)) !== null) {
+    const start = m.index;
+    const run = m[0];
+    if (run.length < 13) continue;
+    // Split at double separators: `1  4111…` is two runs.
+    let from = 0;
+    DOUBLE_SEPARATOR_RE.lastIndex = 0;
+    let d: RegExpExecArray | null;
+    while ((d = DOUBLE_SEPARATOR_RE.exec(run)) !== null) {
+      visit(start + from, start + d.index);
+      from = d.index + d[0].length;
+    }
+    visit(start + from, start + run.length);
   }
-  if (out === null) return text;
+  if (out.length === 0) return text;
   out.push(text.slice(last));
   return out.join('');
 }
@@ -90,28 +128,34 @@ function cardSpans(run: string): Array<[number, number]> {
     }
   }
   if (!separators) return isCardNumber(run) ? [[0, run.length]] : NO_SPANS;
-  const digits = run.replace(/[ -]/g, '');
-  if (isCardNumber(digits)) return [[0, run.length]];
-  const groups: Array<[number, number]> = [];
+  // Whole separator-delimited groups: a card is the whole run or some groups of it.
+  const starts: number[] = [];
+  const ends: number[] = [];
   let s = 0;
   for (let i = 0; i <= run.length; i++) {
     const c = i < run.length ? run.charCodeAt(i) : 32;
     if (c === 32 || c === 45) {
-      groups.push([s, i]);
+      starts.push(s);
+      ends.push(i);
       s = i + 1;
     }
   }
   const spans: Array<[number, number]> = [];
-  for (let i = 0; i < groups.length; i++) {
-    let count = 0;
-    for (let j = i; j < groups.length; j++) {
-      count += groups[j]![1] - groups[j]![0];
-      if (count > 19) break;
-      if (count >= 13 && isCardNumber(run.slice(groups[i]![0], groups[j]![1]).replace(/[ -]/g, ''))) {
-        spans.push([groups[i]![0], groups[j]![1]]);
+  for (let i = 0; i < starts.length; i++) {
+    // The longest candidate first: a 19-digit card must not lose its tail to a valid 16-digit prefix.
+    let j = i;
+    let count = ends[i]! - starts[i]!;
+    while (j + 1 < starts.length && count + ends[j + 1]! - starts[j + 1]! <= 19) {
+      j++;
+      count += ends[j]! - starts[j]!;
+    }
+    for (; j >= i && count >= 13; j--) {
+      if (isCardIn(run, starts[i]!, ends[j]!, count)) {
+        spans.push([starts[i]!, ends[j]!]);
         i = j;
         break;
       }
+      count -= ends[j]! - starts[j]!;
     }
   }
   return spans;

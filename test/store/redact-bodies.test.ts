@@ -159,3 +159,21 @@ describe('XML bodies', () => {
     expect(r.redactBody(body, 'application/xml', null)).toBe(body);
   });
 });
+
+describe('card numbers in long runs', () => {
+  it('takes a whole 19-digit card even when a 16-digit prefix is Luhn-valid', () => {
+    const prefix = '4111 1111 1111 1111'; // valid on its own
+    let tail = '';
+    for (let d = 0; d < 1000 && tail === ''; d++) {
+      const t = String(d).padStart(3, '0');
+      if (isCardNumber(prefix.replace(/ /g, '') + t)) tail = t;
+    }
+    expect(tail).not.toBe('');
+    const out = redactCards(`x ${prefix} ${tail} y`, r.tokenize);
+    expect(out).toBe(`x ${r.token(prefix.replace(/ /g, '') + tail)} y`);
+  });
+
+  it('splits runs at double separators', () => {
+    expect(redactCards(`1  4111 1111 1111 1111`, r.tokenize)).toBe(`1  ${r.token('4111111111111111')}`);
+  });
+});
