@@ -42,7 +42,7 @@ describe('readGor', () => {
     expect(first!.durationUs).toBe(12_000);
     expect(first!.clientAddress).toBe('198.51.100.4');
     expect(first!.host).toBe('shop.example');
-    expect(headerValue(first!.responseHeaders, 'set-cookie')).toBe('sid=s-1; Path=/');
+    expect(headerValue(first!.responseHeaders, 'set-cookie')).toBe('sid=9f2c4e6a8b0d1f3e5a7c9e1b; Path=/');
     expect(Buffer.from(second!.responseBody!).toString()).toBe('{"id":42}');
     expect(Buffer.from(post!.requestBody!).toString()).toBe('{"sku":42,"qty":2}\r\n');
     expect(stats.skippedRecord()).toEqual({ 'replayed response (type 3)': 1 });
