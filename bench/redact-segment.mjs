@@ -57,3 +57,11 @@ const gz = gzipSync(resJson);
 bench('redactBody: gzip JSON response, nothing to redact', () => redactor.redactBody(gz, 'application/json', 'gzip'), 5_000);
 const gzSecret = gzipSync(Buffer.from(JSON.stringify({ token: 'abc', user: { id: 1 } })));
 bench('redactBody: gzip JSON with a token (re-compressed)', () => redactor.redactBody(gzSecret, 'application/json', 'gzip'), 5_000);
+
+// Worst cases: 1 MiB bodies built to make the scanners work hardest (single
+// runs, no warm-up beyond the bench's own). Reported, not asserted.
+console.log('worst cases (1 MiB each):');
+bench('  one run of 210k groups "4111 4111 …"', () => redactor.redactBody(Buffer.from('4111 '.repeat(209_715)), 'text/plain', null), 5);
+bench('  1M digits in one run', () => redactor.redactBody(Buffer.from('4'.repeat(1_048_576)), 'text/plain', null), 5);
+bench('  65k password fields in one JSON body', () => redactor.redactBody(Buffer.from('{' + '"password":"x",'.repeat(65_536) + '"a":1}'), 'application/json', null), 5);
+bench('  1M "[" (deep nesting)', () => redactor.redactBody(Buffer.from('['.repeat(1_048_576)), 'application/json', null), 5);
