@@ -11,11 +11,19 @@ export function writeRunResult(path: string, result: RunResult): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(tmp, stringifyRun(result));
     renameSync(tmp, path);
   } catch (e) {
     throw new InputError(`Failed to write run result ${path}: ${messageOf(e)}`, { cause: e });
   }
+}
+
+/**
+ * run.json text: indented for people, but arrays of numbers (window latency
+ * buckets) kept on one line so a long run stays readable and small.
+ */
+export function stringifyRun(result: RunResult): string {
+  return JSON.stringify(result, null, 2).replace(/\[[\d,\s\-[\]]*\]/g, (m) => m.replace(/\s+/g, '')) + '\n';
 }
 
 /**

@@ -113,6 +113,29 @@ export function targetTokens(target: string): string[] {
   });
 }
 
+const WORD_RE = /[A-Za-z0-9_\-.:+~%@]+/g;
+const WORD_ONLY_RE = /^[A-Za-z0-9_\-.:+~%@]+$/;
+
+/** True when `value` is one word of {@link wordsOf} (no separators inside). */
+function isWord(value: string): boolean {
+  return WORD_ONLY_RE.test(value);
+}
+
+/**
+ * The words of a text: runs of id-like characters, and for a word with `:`
+ * or `.` in it also its parts (`"amount":1999` gives `:1999` and `1999`;
+ * `redacted:AbC` gives itself, `redacted` and `AbC`).
+ */
+export function wordsOf(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(WORD_RE)) {
+    const w = m[0];
+    out.add(w);
+    if (w.includes(':') || w.includes('.')) for (const part of w.split(/[:.]/)) if (part !== '') out.add(part);
+  }
+  return out;
+}
+
 /** True when `needle` occurs in `hay` not glued to other word characters. */
 export function containsBounded(hay: string, needle: string): boolean {
   let at = hay.indexOf(needle);
@@ -147,6 +170,14 @@ export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
   for (let j = 0; j < exchanges.length; j++) {
     const req = exchanges[j]!;
     const tokens = new Set(targetTokens(req.target));
+    // Where each word of this request's headers and body is, so a candidate value costs a lookup.
+    const headerWords = new Map<string, string[]>();
+    for (const [name, hv] of req.requestHeaders) {
+      if (NOT_SUBSTITUTED.has(name)) continue;
+      for (const w of wordsOf(hv).add(hv)) headerWords.set(w, [...(headerWords.get(w) ?? []), name]);
+    }
+    const body = bodyText[j] ?? null;
+    const bodyWords = body === null ? null : wordsOf(body);
     const found = new Map<string, Substitution>();
     // latest response first: the most recent value handed out wins
     for (let g = givers.length - 1; g >= 0 && g >= givers.length - MAX_SOURCES; g--) {
@@ -158,12 +189,13 @@ export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
         const sentAt = firstSent.get(value);
         if (sentAt !== undefined && sentAt <= i) continue;
         const inPath = tokens.has(value);
-        const inHeaders: string[] = [];
-        for (const [name, hv] of req.requestHeaders) {
-          if (!NOT_SUBSTITUTED.has(name) && (hv === value || (value.length >= 6 && hv.includes(value)))) inHeaders.push(name);
+        let inHeaders = headerWords.get(value) ?? [];
+        let inBody = bodyWords !== null && bodyWords.has(value);
+        if (!isWord(value)) {
+          // a value with separators in it cannot be a word: search the text
+          inHeaders = req.requestHeaders.filter(([n, hv]) => !NOT_SUBSTITUTED.has(n) && value.length >= 6 && hv.includes(value)).map(([n]) => n);
+          inBody = body !== null && containsBounded(body, value);
         }
-        const body = bodyText[j];
-        const inBody = body !== null && body !== undefined && value.length >= MIN_LEN && containsBounded(body, value);
         if (!inPath && inHeaders.length === 0 && !inBody) continue;
         const id = `${i}\u0000${JSON.stringify(extractor)}`;
         let source = sourceOf.get(id);
@@ -172,7 +204,7 @@ export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
           sourceOf.set(id, source);
           sources[i]!.push(source);
         }
-        found.set(value, { varIndex: source.varIndex, recorded: value, inPath, inHeaders, inBody });
+        found.set(value, { varIndex: source.varIndex, recorded: value, inPath, inHeaders: [...new Set(inHeaders)], inBody });
       }
     }
     substitutions[j] = [...found.values()];

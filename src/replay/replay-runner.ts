@@ -53,6 +53,8 @@ export interface RunnerProgress {
 
 const SLACK_US = 100;
 const SWEEP_MS = 50;
+/** Requests waiting to be sent beyond which new sessions are shed (memory stays bounded when saturated). */
+const MAX_QUEUED = 20_000;
 
 /**
  * The single-threaded replay engine: starts clones at their planned times,
@@ -168,7 +170,10 @@ export class ReplayRunner implements SlotOwner {
     const durationUs = this.options.durationUs;
     if (durationUs !== null && now >= durationUs && !this.stopped) this.stopSending(now);
     while (this.next !== null && this.next.startUs <= horizon) {
-      this.startClone(this.next);
+      // A generator that has fallen this far behind is not measuring anything any more: shed
+      // new sessions (their requests count as unsent) rather than grow without bound.
+      if (this.ready.size >= MAX_QUEUED) this.unsent += this.next.plan.steps.length;
+      else this.startClone(this.next);
       this.advance();
     }
     const cap = this.options.concurrency;

@@ -47,7 +47,7 @@ describe('worker threads (run from dist/: build first)', () => {
     expect(two.segments[0]!.windows.reduce((a, w) => a + w.count, 0)).toBe(two.segments[0]!.count);
   });
 
-  it('the CLI with --workers 2 writes one merged run.json, and report-merging CLI shards matches', async () => {
+  it('the CLI with --workers 2 writes one merged run.json', async () => {
     const out = join(dir, 'w2.json');
     const r = await flashback(['replay', rec, '--target', srv.url, '--workers', '2', '--scale', '2', '--out', out, '--quiet', '--max-send-lag', '10s']);
     expect(r.stderr).toBe('');
