@@ -54,8 +54,11 @@ export function percentileCurve(h: { totalCount: number; maxValue: number; getVa
     const pct = 100 * (1 - 1 / x);
     points.push({ pct, x, us: h.getValueAtPercentile(pct) });
   }
+  // The curve ends at the slowest request, drawn at x = n (or at P99.99 for bigger samples).
   const xMax = Math.min(n, 10_000);
-  if (points.length === 0 || points[points.length - 1]!.x < xMax) points.push({ pct: 100 * (1 - 1 / xMax), x: xMax, us: h.maxValue });
+  const last = points[points.length - 1];
+  if (last && last.x >= xMax) last.us = Math.max(last.us, h.maxValue);
+  else points.push({ pct: 100 * (1 - 1 / xMax), x: xMax, us: h.maxValue });
   return points;
 }
 

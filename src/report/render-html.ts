@@ -62,7 +62,11 @@ function chipsOf(doc: HtmlDoc): string {
     const all = doc.comparison.views.flatMap((v) => v.rows.flatMap((r) => Object.values(r.deltas)));
     const reg = all.filter((d) => d.verdict === 'regression').length;
     const imp = all.filter((d) => d.verdict === 'improvement').length;
-    chips.push(`<span class="chip ${reg ? 'bad' : ''}">${reg} regression${reg === 1 ? '' : 's'}</span>`, `<span class="chip ${imp ? 'good' : ''}">${imp} improvement${imp === 1 ? '' : 's'}</span>`);
+    const title = 'figures (P50, P95, P99, errors) called a change, counted over every view below';
+    chips.push(
+      `<span class="chip ${reg ? 'bad' : ''}" title="${title}">${reg} regression${reg === 1 ? '' : 's'}</span>`,
+      `<span class="chip ${imp ? 'good' : ''}" title="${title}">${imp} improvement${imp === 1 ? '' : 's'}</span>`,
+    );
   }
   if (doc.gates.length > 0) {
     const failed = doc.gates.filter((g) => !g.passed).length;

@@ -53,7 +53,8 @@ export function lineChart(spec: ChartSpec): string {
   const ph = H - M.top - M.bottom;
   const all = spec.series.flatMap((s) => s.points.filter((p): p is [number, number] => p[1] !== null));
   const tx = (x: number): number => (spec.xLog ? Math.log10(Math.max(x, 1)) : x);
-  const xs = all.map((p) => tx(p[0]));
+  // The x range covers every point, drawn or not, so charts of one run share their time axis.
+  const xs = spec.series.flatMap((s) => s.points.map((p) => tx(p[0])));
   const xMin = spec.xLog ? 0 : Math.min(0, ...xs);
   const xMax = Math.max(xMin + 1e-9, ...xs, ...(spec.xTicks ?? []).map((t) => tx(t[0])));
   const yMaxRaw = Math.max(0, ...all.map((p) => p[1]));
