@@ -5,7 +5,7 @@ import { InputError, messageOf } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort, Session, SessionInfo } from '../model/session.js';
 import { FINISHED_KEY, parseMetaRows, type RecordingMeta } from './recording-meta.js';
-import { rowToExchange, type ExchangeRow } from './exchange-row.js';
+import { FULL_COLUMN_COUNT, LIST_COLUMN_COUNT, rowToExchange, type ExchangeRow } from './exchange-row.js';
 import { FULL_COLUMNS, LIST_COLUMNS, RECORDING_APPLICATION_ID, RECORDING_SCHEMA_VERSION } from './schema.js';
 import { summarizeRecording, type RecordingSummary } from './recording-summary.js';
 
@@ -112,23 +112,25 @@ export class RecordingReader {
    */
   *sessions(options: ReadOptions = {}): IterableIterator<Session> {
     const withBodies = options.withBodies === true;
+    // Session columns come after the exchange columns, so a row's head is an ExchangeRow.
+    const at = withBodies ? FULL_COLUMN_COUNT : LIST_COLUMN_COUNT;
     const sql =
-      `SELECT s.key AS s_key, s.cohort AS s_cohort, s.start_us AS s_start, s.end_us AS s_end, ` +
-      `${withBodies ? FULL_COLUMNS : LIST_COLUMNS} FROM sessions s JOIN exchanges e ON e.session_key = s.key ` +
-      'ORDER BY s.start_us, s.key, e.start_us, e.seq';
+      `SELECT ${withBodies ? FULL_COLUMNS : LIST_COLUMNS}, s.key, s.cohort, s.start_us, s.end_us ` +
+      'FROM sessions s JOIN exchanges e ON e.session_key = s.key ORDER BY s.start_us, s.key, e.start_us, e.seq';
     let current: Session | null = null;
-    for (const row of this.stream<ExchangeRow & { s_key: string; s_cohort: string; s_start: number; s_end: number }>(sql)) {
-      if (!current || current.key !== row.s_key) {
+    for (const row of this.stream<unknown[]>(sql)) {
+      const key = row[at] as string;
+      if (!current || current.key !== key) {
         if (current) yield current;
         current = {
-          key: row.s_key,
-          cohort: JSON.parse(row.s_cohort) as Cohort,
-          startOffsetUs: row.s_start,
-          endOffsetUs: row.s_end,
+          key,
+          cohort: JSON.parse(row[at + 1] as string) as Cohort,
+          startOffsetUs: row[at + 2] as number,
+          endOffsetUs: row[at + 3] as number,
           exchanges: [],
         };
       }
-      current.exchanges.push(rowToExchange(row));
+      current.exchanges.push(rowToExchange(row as ExchangeRow));
     }
     if (current) yield current;
   }
@@ -144,13 +146,13 @@ export class RecordingReader {
   /** Session summaries (no exchanges) in start order, ties by key. */
   *sessionInfos(): IterableIterator<SessionInfo> {
     const sql = 'SELECT key, cohort, start_us, end_us, exchange_count FROM sessions ORDER BY start_us, key';
-    for (const row of this.stream<{ key: string; cohort: string; start_us: number; end_us: number; exchange_count: number }>(sql)) {
+    for (const row of this.stream<[key: string, cohort: string, startUs: number, endUs: number, count: number]>(sql)) {
       yield {
-        key: row.key,
-        cohort: JSON.parse(row.cohort) as Cohort,
-        startOffsetUs: row.start_us,
-        endOffsetUs: row.end_us,
-        exchangeCount: row.exchange_count,
+        key: row[0],
+        cohort: JSON.parse(row[1]) as Cohort,
+        startOffsetUs: row[2],
+        endOffsetUs: row[3],
+        exchangeCount: row[4],
       };
     }
   }
@@ -184,12 +186,12 @@ export class RecordingReader {
     if (this.db.open) this.db.close();
   }
 
-  /** Runs `sql` on a connection of its own, closing it when the iteration ends. */
+  /** Runs `sql` on a connection of its own (rows as arrays), closing it when the iteration ends. */
   private *stream<T>(sql: string): Generator<T> {
     const conn = openReadOnly(this.path);
     this.streams.add(conn);
     try {
-      for (const row of conn.prepare(sql).iterate()) yield row as T;
+      for (const row of conn.prepare(sql).raw(true).iterate()) yield row as T;
     } finally {
       this.streams.delete(conn);
       if (conn.open) conn.close();

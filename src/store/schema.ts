@@ -99,7 +99,7 @@ WHERE exchanges.id = ordered.id;
 UPDATE sessions SET reseq = 0 WHERE reseq = 1;
 `;
 
-/** The column list the reader selects, without (`LIST_COLUMNS`) or with the bodies. */
+/** The column list the reader selects, without (`LIST_COLUMNS`) or with the bodies; the order is `ExchangeRow`'s. */
 export const LIST_COLUMNS =
   'e.id, e.session_key, e.seq, e.start_us, e.duration_us, e.method, e.target, e.host, e.scheme, e.route, ' +
   'e.status, e.error, e.error_detail, e.req_body_bytes, e.req_truncated, e.res_body_bytes, e.res_truncated, ' +
