@@ -126,7 +126,8 @@ export function pathOf(target: string): string {
  * `'/products/42?x=1'` → `'/products/:id'`: numeric, UUID, long hex and
  * token-like segments become `:id` (see {@link isIdSegment}); a file-like
  * segment keeps its extension (`/img/123.jpg` → `/img/:id.jpg`). The query
- * string and fragment are never part of the route.
+ * string, fragment and matrix parameters (`;jsessionid=…`) are never part of
+ * the route.
  */
 export function templatePath(path: string): string {
   const p = pathOf(path);
@@ -134,8 +135,16 @@ export function templatePath(path: string): string {
   const parts = p.split('/');
   let changed = false;
   for (let i = 0; i < parts.length; i++) {
-    const seg = parts[i]!;
+    let seg = parts[i]!;
     if (seg === '') continue;
+    // Matrix parameters (`/cart;jsessionid=…`) are never part of the route.
+    const semi = seg.indexOf(';');
+    if (semi >= 0) {
+      seg = seg.slice(0, semi);
+      parts[i] = seg;
+      changed = true;
+      if (seg === '') continue;
+    }
     const t = templateSegment(seg);
     if (t !== seg) {
       parts[i] = t;
@@ -218,6 +227,10 @@ export class RouteMatcher {
   private compute(path: string): string {
     if (this.routes.length > 0) {
       const parts = path.split('/').slice(1);
+      for (let i = 0; i < parts.length; i++) {
+        const semi = parts[i]!.indexOf(';');
+        if (semi >= 0) parts[i] = parts[i]!.slice(0, semi);
+      }
       for (const r of this.routes) if (matches(r, parts)) return r.template;
       // `/cart/abc/items/` is the same route as `/cart/abc/items`.
       if (parts.length > 1 && parts[parts.length - 1] === '') {

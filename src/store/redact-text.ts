@@ -262,19 +262,33 @@ export function redactForm(text: string, tokenize: Tokenize): string {
   return changed ? pairs.join('&') : text;
 }
 
+/** Matrix parameters of a path segment: `;jsessionid=ABC`. */
+const MATRIX_PARAM_RE = /;([^;=/?#]+)=([^;/?#]*)/g;
+
+/** Card numbers in a path, and the values of secret or session matrix parameters (`;jsessionid=…`). */
+function redactPath(path: string, tokenize: Tokenize): string {
+  const p = path.includes(';')
+    ? path.replace(MATRIX_PARAM_RE, (whole, name: string, value: string) =>
+        value === '' || value.startsWith('redacted:') || !(isSecretKey(name) || /sess|sid/i.test(name)) ? whole : `;${name}=${tokenize(value)}`,
+      )
+    : path;
+  return redactCards(p, tokenize);
+}
+
 /**
  * Redacts a request target or URL: secret-named query parameters and card
- * numbers in the query, card numbers in the path. Returns `target` itself
+ * numbers in the query, card numbers and session/secret matrix parameters
+ * (`;jsessionid=…`) in the path. Returns `target` itself
  * when nothing changed.
  */
 export function redactUrl(target: string, tokenize: Tokenize): string {
   const q = target.indexOf('?');
-  if (q < 0) return redactCards(target, tokenize);
+  if (q < 0) return redactPath(target, tokenize);
   const hash = target.indexOf('#', q);
   const path = target.slice(0, q);
   const query = hash < 0 ? target.slice(q + 1) : target.slice(q + 1, hash);
   const tail = hash < 0 ? '' : target.slice(hash);
-  const p = redactCards(path, tokenize);
+  const p = redactPath(path, tokenize);
   const r = redactForm(query, tokenize);
   return p === path && r === query ? target : `${p}?${r}${tail}`;
 }

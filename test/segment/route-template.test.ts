@@ -22,6 +22,7 @@ describe('templatePath', () => {
     ['a date becomes :id', '/reports/2024-01-05', '/reports/:id'],
     ['an e-mail address becomes :id', '/users/alice@example.com', '/users/:id'],
     ['a percent-escaped search term becomes :id', '/search/red%20shoes', '/search/:id'],
+    ['matrix parameters are never part of the route', '/cart;jsessionid=0A1B2C3D4E/items;v=2', '/cart/items'],
     ['a file-like id keeps its extension', '/images/12345.jpg', '/images/:id.jpg'],
     ['a named file stays', '/static/app.js', '/static/app.js'],
     ['several ids in one path', '/cart/17/items/99', '/cart/:id/items/:id'],
@@ -63,6 +64,7 @@ describe('RouteMatcher', () => {
     ['a trailing * matches the rest of the path', 'GET', '/static/js/app.123.js', 'GET /static/*'],
     ['paths no template matches are templated automatically', 'GET', '/products/42', 'GET /products/:id'],
     ['a template does not match a path of another length', 'GET', '/orders/7/lines', 'GET /orders/:id/lines'],
+    ['matrix parameters do not stop a template matching', 'GET', '/orders/7;jsessionid=0A1B2C3D4E', 'GET /orders/:orderId'],
     ['a trailing slash still matches a template', 'GET', '/cart/abc/items/', 'GET /cart/:cartId/items'],
     ['the method is upper-cased', 'get', '/orders/7', 'GET /orders/:orderId'],
   ];

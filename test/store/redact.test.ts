@@ -161,6 +161,10 @@ describe('Redactor.redactTarget', () => {
   it('redacts secret-named parameters', () => {
     expect(r.redactTarget('/cb?access_token=abc&state=s')).toBe(`/cb?access_token=${r.token('abc')}&state=s`);
   });
+  it('redacts a session id in a matrix parameter', () => {
+    expect(r.redactTarget('/cart;jsessionid=0A1B2C3D4E?x=1')).toBe(`/cart;jsessionid=${r.token('0A1B2C3D4E')}?x=1`);
+    expect(r.redactTarget('/a;v=2/b')).toBe('/a;v=2/b');
+  });
   it('leaves ordinary targets alone', () => {
     expect(r.redactTarget('/orders/4111111111111112?page=2')).toBe('/orders/4111111111111112?page=2');
   });
