@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { InputError, messageOf } from '../model/errors.js';
+import { openInput } from './open-input.js';
 import { JsonArrayScanner, JsonScanError, type ScannedElement } from './json-array-scanner.js';
 
 /** One item of a HAR file, in file order: a page or an entry (the raw JSON objects). */
@@ -13,7 +13,7 @@ export type HarItem =
  * one entry is held at a time ({@link JsonArrayScanner}: structure scanned
  * byte by byte, each entry parsed by the native `JSON.parse`). Throws
  * {@link InputError} naming the file on invalid or truncated JSON, or when
- * the document has no `log.entries` array.
+ * the document has no `log.entries` array. A gzipped HAR is read too.
  */
 export async function* readHar(path: string): AsyncGenerator<HarItem> {
   let sawEntries = false;
@@ -23,7 +23,7 @@ export async function* readHar(path: string): AsyncGenerator<HarItem> {
     if (keys[2] === 'entries') sawEntries = true;
     return keys[2] === 'entries' || keys[2] === 'pages';
   });
-  const source = createReadStream(path, { highWaterMark: 1 << 20 });
+  const source = openInput(path, 'HAR file'); // gunzips a .har.gz
   const found: ScannedElement[] = [];
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -41,9 +41,6 @@ export async function* readHar(path: string): AsyncGenerator<HarItem> {
     }
     scanner.end();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`Failed to read HAR file ${path}: no such file`);
-    if (code === 'EISDIR') throw new InputError(`Failed to read HAR file ${path}: it is a directory`);
     if (e instanceof JsonScanError) {
       throw new InputError(`Failed to read HAR file ${path}: invalid or truncated JSON after ${entries} entries (${e.message})`, { cause: e });
     }

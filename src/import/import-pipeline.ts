@@ -40,7 +40,12 @@ export interface ImportOptions {
   cohorts?: CohortRule[];
   /** Replace an existing recording at `outPath`. */
   overwrite?: boolean;
+  /** Called every few thousand requests read, with what was taken and skipped so far. */
+  onProgress?: (taken: number, skipped: number) => void;
 }
+
+/** Requests read between two `onProgress` calls. */
+const PROGRESS_EVERY = 5000;
 
 /** What an import did. */
 export interface ImportSummary {
@@ -161,7 +166,9 @@ export async function importExchanges(
 
   const buffer = new ReorderBuffer<RawExchange>(REORDER_CAPACITY, (r) => r.startUs);
   try {
+    let seen = 0;
     for await (const raw of items) {
+      if (options.onProgress && ++seen % PROGRESS_EVERY === 0) options.onProgress(stats.taken, stats.skippedTotal);
       if (hostMatch && !(raw.host && (hostMatch(raw.host) || hostMatch(raw.host.replace(/:\d+$/, ''))))) {
         stats.skip('other host (--filter-host)');
         continue;

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,13 @@ describe('readHar', () => {
     const entries = items.filter((i) => i.kind === 'entry');
     expect(entries).toHaveLength(7);
     expect(items.filter((i) => i.kind === 'page').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reads a gzipped HAR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-har-'));
+    const p = join(dir, 'x.har.gz');
+    writeFileSync(p, gzipSync(readFileSync(join(FIX, 'chromium.har'))));
+    expect((await collect(p)).filter((i) => i.kind === 'entry')).toHaveLength(7);
   });
 
   it('rejects a truncated HAR with one line naming the file', async () => {

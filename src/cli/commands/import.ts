@@ -8,7 +8,7 @@ import { importExchanges, type ImportOptions, type ImportSummary } from '../../i
 import { ImportStats, type RawExchange } from '../../import/raw-exchange.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
 import { parseSessionKey } from '../../segment/session-key.js';
-import { out, warn } from '../output.js';
+import { out, stdoutIsTty, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 interface CommonFlags {
@@ -66,7 +66,14 @@ async function run(
 ): Promise<void> {
   if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as found');
   const stats = new ImportStats();
-  const summary = await importExchanges(read(stats), stats, options);
+  const tty = stdoutIsTty();
+  if (tty) options.onProgress = (taken, skipped) => process.stdout.write(`\r\x1b[2Kreading ${file}: ${taken} taken, ${skipped} skipped`);
+  let summary: ImportSummary;
+  try {
+    summary = await importExchanges(read(stats), stats, options);
+  } finally {
+    if (tty) process.stdout.write('\r\x1b[2K');
+  }
   for (const line of renderImportSummary(file, summary)) out(line);
 }
 
