@@ -37,6 +37,20 @@ const APP_RE = /^dalvik\/|^okhttp\/|cfnetwork\//i;
  */
 export function deviceFromUserAgent(ua: string | undefined): Device {
   if (ua === undefined) return 'bot';
+  // User agents repeat heavily: remember the last few thousand verdicts.
+  let d = deviceCache.get(ua);
+  if (d === undefined) {
+    d = classifyUserAgent(ua);
+    if (deviceCache.size >= DEVICE_CACHE_LIMIT) deviceCache.clear();
+    deviceCache.set(ua, d);
+  }
+  return d;
+}
+
+const DEVICE_CACHE_LIMIT = 4096;
+const deviceCache = new Map<string, Device>();
+
+function classifyUserAgent(ua: string): Device {
   const s = ua.trim();
   if (s === '' || s === '-') return 'bot';
   if (BOT_RE.test(s)) return 'bot';
