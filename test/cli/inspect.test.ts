@@ -105,6 +105,15 @@ describe('flashback inspect', () => {
     expect(r.stderr).toBe('flashback: --top must be a positive whole number (got "ten")\n');
   });
 
+  it('an empty recording is inspected, not refused', async () => {
+    const empty = join(dir, 'empty.db');
+    await (await RecordingWriter.create(empty, TEST_META)).close();
+    const r = flashback('inspect', empty);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('0 exchanges in 0 sessions');
+    expect(r.stdout).toContain('Time span  - (no exchanges)');
+  });
+
   it('no file argument: usage error, exit 2', () => {
     const r = flashback('inspect');
     expect(r.status).toBe(2);

@@ -62,7 +62,11 @@ export function renderInspect(s: RecordingSummary, top = Infinity): string[] {
     `${label('Recording')}${s.path} (${formatBytes(s.fileBytes)})`,
     `${label('Format')}${m.format} v${m.schemaVersion}, written by flashback ${m.toolVersion} at ${m.createdAt}`,
     `${label('Source')}${m.source}${m.upstream ? `, upstream ${m.upstream}` : ''}, ${m.redacted ? 'secrets redacted' : colour.yellow('NOT redacted')}`,
-    `${label('Time span')}${formatUs(s.span.firstOffsetUs)} → ${formatUs(s.span.lastOffsetUs)} (${formatUs(s.span.durationUs)})`,
+    `${label('Time span')}${
+      s.exchanges === 0
+        ? '- (no exchanges)'
+        : `${formatUs(s.span.firstOffsetUs)} → ${formatUs(s.span.lastOffsetUs)} (${formatUs(s.span.durationUs)})`
+    }`,
     `${label('Traffic')}${s.exchanges} exchanges in ${s.sessions} sessions`,
     `${label('Status')}${statusMix(s.status)}`,
     `${label('Bodies')}requests ${formatBytes(s.bytes.requestBodies)} (stored ${formatBytes(s.bytes.storedRequestBodies)}), ` +
