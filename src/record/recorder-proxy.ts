@@ -9,6 +9,7 @@ import { requestHeaders } from './headers.js';
 import { ProxiedExchange, type ExchangeHost, type UpstreamTarget } from './proxied-exchange.js';
 import { MitmTerminator } from './mitm.js';
 import { openTunnel } from './tunnel.js';
+import { relayUpgrade } from './upgrade-relay.js';
 import { UpstreamResolver } from './upstream-target.js';
 import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNamer, SessionAssigner } from './types.js';
 
@@ -44,6 +45,7 @@ export class RecorderProxy implements ExchangeHost {
     requestBytes: 0,
     responseBytes: 0,
     tunnels: 0,
+    upgrades: 0,
     rejected: 0,
     intercepted: 0,
     sinkFailures: 0,
@@ -74,6 +76,7 @@ export class RecorderProxy implements ExchangeHost {
       ? new MitmTerminator(options.mitmCa, (req, res, authority) => this.onRequest(req, res, mitmUpstream(authority, req.url ?? '/')))
       : null;
     this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onConnect(req, socket, head));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
     // A client speaking garbage must not take the proxy down.
     this.server.on('clientError', (_err, socket: Socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
@@ -186,6 +189,17 @@ export class RecorderProxy implements ExchangeHost {
     const ex = new ProxiedExchange(this, req, res, upstream, headers, startMs, startOffsetUs);
     this.inFlight.add(ex);
     ex.start(this.agent);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const upstream = this.closingFlag ? 'the recorder is shutting down' : this.resolver.resolve(req.url ?? '/');
+    if (typeof upstream === 'string') {
+      this.counts.rejected++;
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.counts.upgrades++;
+    relayUpgrade(req, socket, head, upstream, this.options.insecure === true, this.tunnels);
   }
 
   private onConnect(req: IncomingMessage, socket: Socket, head: Buffer): void {

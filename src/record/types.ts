@@ -75,6 +75,8 @@ export interface RecorderStats {
   responseBytes: number;
   /** CONNECT tunnels opened (their traffic is not recorded). */
   tunnels: number;
+  /** Upgrade requests (WebSocket…) relayed to the target; what flows after the handshake is not recorded. */
+  upgrades: number;
   /** CONNECT tunnels decrypted and recorded (`--mitm`). */
   intercepted: number;
   /** Requests answered by the proxy itself and not recorded (bad forward-proxy requests). */

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBody, startProxy, startServer, until } from './helpers.js';
@@ -35,6 +36,12 @@ beforeAll(async () => {
     }
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length + 6), 'set-cookie': ['a=1', 'b=2'] });
     res.end(Buffer.concat([Buffer.from('echo: '), body]));
+  });
+  upstream.server.on('upgrade', (req, socket) => {
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: upgrade\r\nx-host: ${req.headers.host}\r\n\r\n`);
+    socket.on('data', (c: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), c])));
+    socket.on('end', () => socket.end());
+    socket.on('error', () => socket.destroy());
   });
   rec = await startProxy(upstream.url);
 });
@@ -105,6 +112,22 @@ describe('HTTP semantics through the recorder', () => {
     const res = await request(`${rec.url}/cookies`, { dispatcher: client });
     await res.body.dump();
     expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+  });
+
+  it('relays an Upgrade handshake and the bytes after it, unrecorded and counted', async () => {
+    const n = rec.sink.exchanges.length;
+    const socket = connect(Number(new URL(rec.url).port), '127.0.0.1');
+    let text = '';
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.write('GET /socket HTTP/1.1\r\nhost: proxy\r\nconnection: Upgrade\r\nupgrade: echo\r\n\r\n');
+    await until(() => text.includes('\r\n\r\n'), 'the 101');
+    expect(text).toMatch(/^HTTP\/1\.1 101/);
+    expect(text).toContain(`x-host: ${new URL(upstream.url).host}`);
+    socket.write('ping');
+    await until(() => text.endsWith('echo:ping'), 'the echo');
+    socket.destroy();
+    expect(rec.proxy.stats().upgrades).toBe(1);
+    expect(rec.sink.exchanges.length).toBe(n);
   });
 
   it('records start offsets in order and durations in whole µs', async () => {

@@ -145,6 +145,7 @@ function liveLine(s: RecorderStats, elapsedMs: number): string {
   const secs = Math.round(elapsedMs / 1000);
   let extra = s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
   if (s.intercepted > 0) extra += ` · ${s.intercepted} tunnels decrypted`;
+  if (s.upgrades > 0) extra += ` · ${s.upgrades} upgrades relayed (unrecorded)`;
   return `${secs}s · ${s.exchanges} exchanges · ${s.errors} errors · ${s.aborted} aborted · ${s.inFlight} in flight · ${formatBytes(s.requestBytes + s.responseBytes)}${extra}`;
 }
 
@@ -152,7 +153,7 @@ function printSummary(sum: RecordingSummary): void {
   const s = sum.stats;
   out(
     `recorded ${sum.exchanges} exchanges in ${sum.sessions} sessions ` +
-      `(${s.errors} upstream errors, ${s.aborted} aborted, ${s.tunnels} tunnels unrecorded) · ` +
+      `(${s.errors} upstream errors, ${s.aborted} aborted, ${s.tunnels + s.upgrades} tunnels/upgrades unrecorded) · ` +
       `${formatBytes(s.requestBytes)} sent, ${formatBytes(s.responseBytes)} received → ${sum.path}`,
   );
   if (sum.keyPath) out(`redaction key: ${sum.keyPath} (keep it private; it re-derives the redacted tokens)`);
