@@ -5,7 +5,7 @@
 // as `flashback import har` (in this process), and reports MB/s and peak RSS (VmHWM).
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readHarExchanges } from '../dist/import/har-import.js';
 import { DEFAULT_MAX_BODY_BYTES, importExchanges } from '../dist/import/import-pipeline.js';
@@ -101,12 +101,16 @@ console.log(`generated ${harPath}: ${(size / 1e6).toFixed(1)} MB, ${entries} ent
 const rssBefore = peakRssMb();
 const stats = new ImportStats();
 const t = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const summary = await importExchanges(readHarExchanges(harPath, stats), stats, {
   outPath: recPath, source: 'import:har', toolVersion: 'bench', sessionKey: { kind: 'auto' }, redact: true,
   includeStatic: false, filterHosts: null, maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
 });
 const secs = Number(process.hrtime.bigint() - t) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+const cpuSecs = (cpu.user + cpu.system) / 1e6;
 console.log(`imported ${summary.exchanges} exchanges in ${summary.sessions} sessions; skipped ${JSON.stringify(summary.skipped)}`);
 console.log(`import: ${secs.toFixed(1)} s, ${(size / 1e6 / secs).toFixed(1)} MB/s, ${Math.round(entries / secs)} entries/s`);
+console.log(`CPU: ${cpuSecs.toFixed(1)} s (main + writer threads), ${(size / 1e6 / cpuSecs).toFixed(1)} MB per CPU-second; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
 console.log(`peak RSS: ${peakRssMb().toFixed(0)} MB (generation alone peaked at ${rssBefore.toFixed(0)} MB); recording ${(statSync(recPath).size / 1e6).toFixed(1)} MB`);
 if (!keep) rmSync(dir, { recursive: true, force: true });

@@ -58,6 +58,8 @@ export class JsonArrayScanner {
   private capDepth = 0;
   private capInString = false;
   private capEscape = false;
+  /** Where the element being captured starts in the current chunk (0 for a continued element). */
+  private capStart = 0;
 
   constructor(private readonly wanted: (path: readonly string[]) => boolean) {}
 
@@ -139,8 +141,6 @@ export class JsonArrayScanner {
     this.capStart = 0;
     this.offset += n;
   }
-
-  private capStart = 0;
 
   /** Checks the document ended complete. */
   end(): void {
