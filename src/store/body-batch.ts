@@ -20,7 +20,14 @@ export class BodyBatch {
   private view: Uint8Array | null = null;
   private used = 0;
 
-  constructor(private readonly take: (minBytes: number) => ArrayBuffer) {}
+  /**
+   * @param take gives a buffer of at least `minBytes` (pooled when it can)
+   * @param give takes back a buffer that was not sent after all
+   */
+  constructor(
+    private readonly take: (minBytes: number) => ArrayBuffer,
+    private readonly give: (buffer: ArrayBuffer) => void,
+  ) {}
 
   /** Body bytes queued so far. */
   get bytes(): number {
@@ -74,7 +81,16 @@ export class BodyBatch {
 
   /** The rows and the buffer holding their bodies, for transfer to the worker. */
   seal(): { rows: RowTuple[]; bodies: ArrayBuffer } {
-    return { rows: this.rows, bodies: this.buffer ?? new ArrayBuffer(0) };
+    const buffer = this.buffer;
+    if (!buffer) return { rows: this.rows, bodies: new ArrayBuffer(0) };
+    // A mostly empty buffer (a quiet moment, small bodies) travels as an exact copy, so a
+    // backlog of queued batches holds their bytes, not 1 MiB each; the big one stays here.
+    if (this.used < buffer.byteLength / 4) {
+      const exact = buffer.slice(0, this.used);
+      this.give(buffer);
+      return { rows: this.rows, bodies: exact };
+    }
+    return { rows: this.rows, bodies: buffer };
   }
 
   private copy(body: Uint8Array): void {

@@ -54,7 +54,10 @@ export class RecordingWriter {
   private readonly pool: ArrayBuffer[] = [];
   private readonly takeBuffer = (minBytes: number): ArrayBuffer =>
     minBytes <= BODY_CHUNK_BYTES ? (this.pool.pop() ?? new ArrayBuffer(BODY_CHUNK_BYTES)) : new ArrayBuffer(minBytes);
-  private batch = new BodyBatch(this.takeBuffer);
+  private readonly giveBuffer = (b: ArrayBuffer): void => {
+    if (b.byteLength === BODY_CHUNK_BYTES && this.pool.length < POOL_SIZE) this.pool.push(b);
+  };
+  private batch = this.newBatch();
   private postTimer: ReturnType<typeof setTimeout> | null = null;
   private added = 0;
   private writtenCount = 0;
@@ -222,7 +225,7 @@ export class RecordingWriter {
     if (this.state === 'aborted' || this.state === 'closed') return;
     this.state = 'aborted';
     if (this.postTimer) clearTimeout(this.postTimer);
-    this.batch = new BodyBatch(this.takeBuffer);
+    this.batch = this.newBatch();
     try {
       await Promise.race([
         this.request({ t: 'abort', id: this.nextId++ }).then(() => waitForExit(this.worker)),
@@ -235,6 +238,10 @@ export class RecordingWriter {
     dropFileAndSidecars(this.partialPath);
   }
 
+  private newBatch(): BodyBatch {
+    return new BodyBatch(this.takeBuffer, this.giveBuffer);
+  }
+
   private post(): void {
     if (this.postTimer) {
       clearTimeout(this.postTimer);
@@ -242,7 +249,7 @@ export class RecordingWriter {
     }
     if (this.batch.rows.length === 0) return;
     const { rows, bodies } = this.batch.seal();
-    this.batch = new BodyBatch(this.takeBuffer);
+    this.batch = this.newBatch();
     const msg: ToWorker = { t: 'rows', rows, bodies };
     this.worker.postMessage(msg, [bodies]);
   }
@@ -259,7 +266,7 @@ export class RecordingWriter {
   private onMessage(msg: FromWorker): void {
     if (msg.t === 'written') {
       this.writtenCount = msg.written;
-      for (const b of msg.buffers) if (b.byteLength === BODY_CHUNK_BYTES && this.pool.length < POOL_SIZE) this.pool.push(b);
+      for (const b of msg.buffers) this.giveBuffer(b);
     } else if (msg.t === 'error') {
       this.fail(msg.message);
     } else if (msg.t === 'flushed' || msg.t === 'closed' || msg.t === 'aborted') {
