@@ -77,16 +77,23 @@ function short(digest: string): string {
 
 const RANK: Record<string, number> = { regression: 0, improvement: 1, unchanged: 2, insufficient: 3 };
 
-/** Regressions first (largest relative P99 change first), then improvements, then the rest by slowest P99. */
+/**
+ * Regressions first, then improvements (each by the largest called relative
+ * latency change, then the largest called error-share change), then the rest
+ * by slowest P99.
+ */
 function compareDiffRows(a: DiffRow, b: DiffRow): number {
   const worst = (r: DiffRow): number => Math.min(...Object.values(r.deltas).map((d) => RANK[d.verdict]!));
   const wa = worst(a);
   const wb = worst(b);
   if (wa !== wb) return wa - wb;
   if (wa <= 1) {
-    const ra = Math.abs(a.deltas.p99.relPct ?? 0);
-    const rb = Math.abs(b.deltas.p99.relPct ?? 0);
-    if (ra !== rb) return rb - ra;
+    // Largest called change first (a figure without a verdict does not count).
+    const called = (d: Delta): boolean => d.verdict === 'regression' || d.verdict === 'improvement';
+    const size = (r: DiffRow): number => Math.max(0, ...(['p50', 'p95', 'p99'] as const).map((n) => (called(r.deltas[n]) ? Math.abs(r.deltas[n].relPct ?? 0) : 0)));
+    const errs = (r: DiffRow): number => (called(r.deltas.errors) ? Math.abs(r.deltas.errors.abs ?? 0) : 0);
+    const d = size(b) - size(a) || errs(b) - errs(a);
+    if (d !== 0) return d;
   }
   const ra = a.cand ?? a.base;
   const rb = b.cand ?? b.base;
