@@ -40,6 +40,11 @@ export interface ImportOptions {
   cohorts?: CohortRule[];
   /** Replace an existing recording at `outPath`. */
   overwrite?: boolean;
+  /**
+   * Use a session key the file carries (flashback's own HAR export) instead of
+   * the session rule. Default true; the CLI turns it off when `--session-key` is given.
+   */
+  keepFileSessions?: boolean;
   /** Called every few thousand requests read, with what was taken and skipped so far. */
   onProgress?: (taken: number, skipped: number) => void;
 }
@@ -137,7 +142,7 @@ export async function importExchanges(
     const req = capBody(raw.requestBody, options.maxBodyBytes);
     const res = capBody(raw.responseBody, options.maxBodyBytes);
     const exchange: Exchange = {
-      sessionKey: raw.sessionKey ?? assigned.sessionKey,
+      sessionKey: (options.keepFileSessions !== false ? raw.sessionKey : undefined) ?? assigned.sessionKey,
       seq: 0,
       startOffsetUs: offsetUs,
       durationUs: Math.max(0, Math.round(raw.durationUs)),

@@ -81,6 +81,19 @@ describe('export har', () => {
     expect(after).toEqual(before);
   });
 
+  it('re-derives sessions from the rule instead of the file when told to', async () => {
+    const rec = join(dir, 'gor2.db');
+    await importWith(rec, (s) => readGor(join(FIX, 'gor/shop.gor'), s));
+    const har = join(dir, 'gor2.har');
+    const reader = RecordingReader.open(rec);
+    await exportHar(reader, har, 'test');
+    reader.close();
+    const back = join(dir, 'gor2-back.db');
+    await importWith(back, (s) => readHarExchanges(har, s), { sessionKey: { kind: 'none' }, keepFileSessions: false });
+    expect(new Set(exchangesOf(rec).map((e) => e.sessionKey)).size).toBe(3);
+    expect(new Set(exchangesOf(back).map((e) => e.sessionKey)).size).toBe(5);
+  });
+
   it('round-trips the Chromium HAR, failures and binary bodies included', async () => {
     const rec = join(dir, 'devtools.db');
     await importWith(rec, (s) => readHarExchanges(join(FIX, 'har/devtools-h2.har'), s), { sessionKey: { kind: 'auto' } });

@@ -141,6 +141,13 @@ describe('importExchanges', () => {
     expect(existsSync(opts.outPath)).toBe(false);
   });
 
+  it('applies scenario route templates before the built-in templating', async () => {
+    const stats = new ImportStats();
+    const opts = options({ routes: ['/api/products/:productId'] });
+    await importExchanges(readHarExchanges(join(FIX, 'har/chromium.har'), stats), stats, opts);
+    expect(readBack(opts.outPath).exchanges.map((e) => e.route)).toContain('GET /api/products/:productId');
+  });
+
   it('caps bodies at maxBodyBytes and flags them truncated', async () => {
     const stats = new ImportStats();
     const opts = options({ maxBodyBytes: 10 });

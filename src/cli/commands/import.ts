@@ -56,6 +56,7 @@ function importOptions(flags: CommonFlags, source: string, defaultSessionKey: st
     routes: scenario.routes ?? [],
     cohorts: scenario.cohorts ?? [],
     overwrite: flags.force === true,
+    keepFileSessions: flags.sessionKey === undefined,
   };
 }
 
