@@ -41,7 +41,7 @@ export function registerReplay(program: Command): void {
     .option('--speed <x>', 'time compression: 2 replays twice as fast')
     .option('--duration <d>', 'run length: loops the recording, or stops early (e.g. 5m)')
     .option('--ramp <d>', 'grow the scale linearly from 1 to --scale over this long', '0')
-    .option('--jitter <d>', 'seeded random delay added to each copy\'s start', undefined)
+    .option('--jitter <d>', 'seeded random delay in [0, d) added to each copy\'s start (default 1s)', undefined)
     .option('--methods <list>', 'replay only these methods, e.g. GET,HEAD')
     .option('--routes <glob>', 'replay only routes whose template path matches, e.g. "/products/**"')
     .option('--seed <n>', 'seed of every random choice (sampling, jitter, shards)', '1')
