@@ -20,7 +20,7 @@ export interface ExchangeRedactor {
 export interface RecordingWriterOptions {
   /** Applied to every exchange in `add()`, before anything reaches the file. */
   redactor?: ExchangeRedactor | null;
-  /** Rows per transaction at most (default 1000). */
+  /** A transaction is committed as soon as this many rows are waiting for one (default 1000). */
   batchSize?: number;
   /** A transaction is committed at most this many ms after its first row arrived (default 100). */
   flushMs?: number;

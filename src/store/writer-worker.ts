@@ -146,15 +146,18 @@ export function runWriterWorker(): void {
   };
 
   const finish = (notes: Record<string, string> | null): { exchanges: number; sessions: number } => {
-    if (notes && Object.keys(notes).length > 0) {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'notes'").get() as { value: string } | undefined;
-      const merged = { ...(row ? (JSON.parse(row.value) as Record<string, string>) : {}), ...notes };
-      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('notes', ?)").run(JSON.stringify(merged));
-    }
-    db.prepare("UPDATE meta SET value = 'true' WHERE key = 'finished'").run();
     db.exec(data.createIndexesSql);
     db.transaction(() => db.exec(data.resequenceSql))();
     db.exec('PRAGMA analysis_limit = 400; ANALYZE;');
+    // Marked finished last, so a file that has the mark has its indexes and final order too.
+    db.transaction(() => {
+      if (notes && Object.keys(notes).length > 0) {
+        const row = db.prepare("SELECT value FROM meta WHERE key = 'notes'").get() as { value: string } | undefined;
+        const merged = { ...(row ? (JSON.parse(row.value) as Record<string, string>) : {}), ...notes };
+        db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('notes', ?)").run(JSON.stringify(merged));
+      }
+      db.prepare("UPDATE meta SET value = 'true' WHERE key = 'finished'").run();
+    })();
     const counts = db
       .prepare('SELECT count(*) AS sessions, coalesce(sum(exchange_count), 0) AS exchanges FROM sessions')
       .get() as { sessions: number; exchanges: number };
