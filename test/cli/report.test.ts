@@ -70,7 +70,9 @@ describe('flashback report (built CLI)', () => {
   });
 
   it('takes gates from a scenario file\'s thresholds', () => {
-    const r = flashback('report', 'show', runs.base, '--by', 'route', '--scenario', resolve(import.meta.dirname, '../../scenarios/storefront.json'));
+    const scenario = join(dir, 'scenario.json');
+    writeFileSync(scenario, JSON.stringify({ name: 'shop', thresholds: ['route=POST /checkout: p99<800ms', 'route=GET /products/:id: p99<300ms', 'errors<1%'] }));
+    const r = flashback('report', 'show', runs.base, '--by', 'route', '--scenario', scenario);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Gates: 3 passed, 0 failed');
     expect(r.stdout).toMatch(/pass route=POST \/checkout: p99<800ms on POST \/checkout: 31\d\.\dms/);
