@@ -8,6 +8,7 @@
 //            reports rows/s end to end (first add → file renamed) and main-thread event-loop delay.
 //   paced    add `rate` exchanges per second for `seconds` (setInterval every 10 ms), like a busy proxy;
 //            reports event-loop delay and how far the writer lagged (queued) at the end.
+//   read     streams the burst file back: sessions() with and without bodies, exchanges(), summary().
 //   inline   the naive alternative for comparison: better-sqlite3 on the main thread, same schema,
 //            1,000-row transactions; reports the same event-loop delay.
 // Rows are ~500 B request body and ~2 KB response body (as in PERFORMANCE-NOTES).
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { RecordingReader } from '../dist/store/recording-reader.js';
 import { RecordingWriter } from '../dist/store/recording-writer.js';
 import { CREATE_TABLES_SQL, RECORDING_PAGE_SIZE } from '../dist/store/schema.js';
 
@@ -55,6 +57,7 @@ function exchange(i) {
 const COHORT = { device: 'mobile', region: 'eu', auth: 'anonymous' };
 const yieldNow = () => new Promise((resolve) => setImmediate(resolve));
 const ms = (ns) => (ns / 1e6).toFixed(1);
+const perCpuSecond = (rows, cpu) => Math.round(rows / ((cpu.user + cpu.system) / 1e6));
 
 function delayMonitor() {
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -74,6 +77,7 @@ async function idle() {
 async function burst(dir) {
   const w = await RecordingWriter.create(join(dir, 'burst.db'), META);
   const stop = delayMonitor();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < ROWS; i++) {
     w.add(exchange(i), COHORT);
@@ -82,10 +86,29 @@ async function burst(dir) {
   const tAdded = performance.now();
   const { exchanges } = await w.close();
   const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
   console.log(
-    `burst   ${exchanges} rows: added in ${(tAdded - t0).toFixed(0)} ms (${Math.round(ROWS / ((tAdded - t0) / 1e3))} rows/s on the main thread), ` +
+    `burst   ${exchanges} rows: ${perCpuSecond(exchanges, cpu)} rows per CPU-second (both threads, close included);` +
+      ` added in ${(tAdded - t0).toFixed(0)} ms (${Math.round(ROWS / ((tAdded - t0) / 1e3))} rows/s on the main thread), ` +
       `in the file after ${(t1 - t0).toFixed(0)} ms (${Math.round(exchanges / ((t1 - t0) / 1e3))} rows/s end to end, close() ${(t1 - tAdded).toFixed(0)} ms); ${stop()}`,
   );
+}
+
+function read(dir) {
+  const r = RecordingReader.open(join(dir, 'burst.db'));
+  const parts = [];
+  for (const [name, run] of [
+    ['sessions()', () => { let n = 0; for (const s of r.sessions()) n += s.exchanges.length; return n; }],
+    ['sessions({withBodies})', () => { let n = 0; for (const s of r.sessions({ withBodies: true })) n += s.exchanges.length; return n; }],
+    ['exchanges()', () => { let n = 0; for (const _ of r.exchanges()) n++; return n; }],
+    ['summary()', () => r.summary().exchanges],
+  ]) {
+    const t = performance.now();
+    const n = run();
+    parts.push(`${name} ${Math.round(n / ((performance.now() - t) / 1e3))} rows/s`);
+  }
+  r.close();
+  console.log(`read    ${parts.join(', ')}`);
 }
 
 async function paced(dir) {
@@ -132,6 +155,7 @@ async function inline(dir) {
     }
   });
   const stop = delayMonitor();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let batch = [];
   for (let i = 0; i < ROWS; i++) {
@@ -145,7 +169,10 @@ async function inline(dir) {
   commit(batch);
   const t1 = performance.now();
   db.close();
-  console.log(`inline  ${ROWS} rows on the main thread: ${Math.round(ROWS / ((t1 - t0) / 1e3))} rows/s; ${stop()}`);
+  const cpu = process.cpuUsage(cpu0);
+  console.log(
+    `inline  ${ROWS} rows on the main thread: ${perCpuSecond(ROWS, cpu)} rows per CPU-second, ${Math.round(ROWS / ((t1 - t0) / 1e3))} rows/s; ${stop()}`,
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'flashback-bench-'));
@@ -153,6 +180,7 @@ try {
   console.log(`node ${process.version}, ${ROWS} rows for burst/inline, page size ${RECORDING_PAGE_SIZE}`);
   await idle();
   await burst(dir);
+  read(dir);
   await paced(dir);
   await inline(dir);
 } finally {
