@@ -165,6 +165,17 @@ describe('RecorderProxy in reverse mode', () => {
     expect(proxy.stats().errors).toBe(1);
   });
 
+  it('answers 502 and records "dns" when the target name does not resolve', async () => {
+    const { sink, url } = await proxyTo('http://flashback-test.invalid:8080');
+    const res = await request(`${url}/x`, { dispatcher: client });
+    const body = (await res.body.json()) as { error: string; kind: string };
+    expect(res.statusCode).toBe(502);
+    expect(body.kind).toBe('dns');
+    await until(() => sink.exchanges.length === 1, 'one exchange');
+    expect(sink.exchanges[0]!.error).toBe('dns');
+    expect(sink.exchanges[0]!.errorDetail).toMatch(/flashback-test\.invalid/);
+  });
+
   it('answers 504 and records "timeout" when the target does not answer in time', async () => {
     const { sink, url } = await proxyTo(upstream.url, { upstreamTimeoutMs: 200 });
     const res = await request(`${url}/hang`, { dispatcher: client });
