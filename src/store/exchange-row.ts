@@ -31,8 +31,9 @@ export type ExchangeRow = [
   resBody?: Buffer | null,
 ];
 
-/** Number of columns in `LIST_COLUMNS` (without bodies) and `FULL_COLUMNS` (with). */
+/** Number of columns in `LIST_COLUMNS` (without bodies). */
 export const LIST_COLUMN_COUNT = 20;
+/** Number of columns in `FULL_COLUMNS` (with both bodies). */
 export const FULL_COLUMN_COUNT = 22;
 
 /** Turns a stored row back into an {@link Exchange} (bodies null when they were not selected). */
