@@ -58,6 +58,7 @@ export class StoreDb {
     return this.raw.transaction(fn)();
   }
 
+  /** Closes the connection. */
   close(): void {
     this.raw.close();
   }

@@ -45,14 +45,17 @@ export class ShopTally {
 
   constructor(private readonly onResponse?: (route: string, status: number, latencyUs: number) => void) {}
 
+  /** A shopper arrived. */
   shopperStarted(): void {
     this.shoppers += 1;
   }
 
+  /** A shopper ran every step before the end. */
   shopperFinished(): void {
     this.completed += 1;
   }
 
+  /** A checkout answered 201. */
   orderPlaced(): void {
     this.orders += 1;
   }
