@@ -4,8 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Agent, request } from 'undici';
+import { Agent, ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer as createHttpsServer } from 'node:https';
+import { certForHost, createCa } from '../../src/record/ca.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -181,4 +183,72 @@ describe('flashback record: running', () => {
     expect(rec.output()).toMatch(/stopping \(SIGTERM\)/);
     expect(rec.output()).toMatch(/recorded \d+ exchanges/);
   }, 60_000);
+
+  it('uses a scenario file for routes, cohorts and the session key', async () => {
+    const target = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`ok ${req.url}`);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const scenario = join(dir, 'scenario.json');
+    writeFileSync(
+      scenario,
+      JSON.stringify({ routes: ['/cart/:cartId/items'], sessionKey: 'header:x-user', cohorts: [{ name: 'plan', header: ['x-plan'], default: 'free' }] }),
+    );
+    const out = join(dir, 'scenario.db');
+    const rec = await start(['--target', `http://127.0.0.1:${(target.address() as AddressInfo).port}`, '--out', out, '--scenario', scenario]);
+    const agent = new Agent();
+    try {
+      for (const [user, cart] of [['ann', 'c-aa11'], ['bob', 'c-bb22'], ['ann', 'c-aa11']]) {
+        const res = await request(`${rec.url}/cart/${cart}/items`, { dispatcher: agent, headers: { 'x-user': user!, 'x-plan': user === 'ann' ? 'pro' : 'free' } });
+        await res.body.dump();
+      }
+    } finally {
+      await agent.close();
+      rec.child.kill('SIGINT');
+    }
+    expect(await rec.exited).toBe(0);
+    target.close();
+    const reader = RecordingReader.open(out);
+    const sessions = [...reader.sessions()];
+    reader.close();
+    expect(sessions.map((s) => s.exchanges.length).sort()).toEqual([1, 2]);
+    expect(sessions.flatMap((s) => s.exchanges.map((e) => e.route))).toEqual(Array(3).fill('GET /cart/:cartId/items'));
+    const ann = sessions.find((s) => s.exchanges.length === 2)!;
+    expect(ann.cohort['plan']).toBe('pro');
+    expect(ann.key).not.toContain('ann'); // the header value is tokenized in the key
+  });
+
+  it('records HTTPS through --forward --mitm end to end', async () => {
+    const ca = createCa(join(dir, 'mitm-ca'));
+    const staging = createCa(join(dir, 'staging-ca'));
+    const target = createHttpsServer(certForHost(staging, '127.0.0.1'), (req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`secret page ${req.url}`);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const authority = `127.0.0.1:${(target.address() as AddressInfo).port}`;
+    const out = join(dir, 'mitm.db');
+    const rec = await start(['--forward', '--mitm', '--ca-dir', join(dir, 'mitm-ca'), '--insecure', '--out', out]);
+    const client = new ProxyAgent({ uri: rec.url, requestTls: { ca: ca.certPem } });
+    try {
+      const res = await request(`https://${authority}/account?id=7`, { dispatcher: client });
+      expect(await res.body.text()).toBe('secret page /account?id=7');
+    } finally {
+      await client.close();
+      rec.child.kill('SIGINT');
+    }
+    expect(await rec.exited).toBe(0);
+    target.closeAllConnections();
+    target.close();
+    expect(rec.output()).toMatch(/as a forward proxy, HTTPS decrypted with the local CA/);
+    const reader = RecordingReader.open(out);
+    const rows = [...reader.exchanges({ withBodies: true })];
+    reader.close();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.scheme).toBe('https');
+    expect(rows[0]!.host).toBe(authority);
+    expect(rows[0]!.target).toBe('/account?id=7');
+    expect(Buffer.from(rows[0]!.responseBody!).toString()).toBe('secret page /account?id=7');
+  });
 });
