@@ -61,6 +61,11 @@ export function reportError(e: unknown): number {
 }
 
 async function main(): Promise<void> {
+  // `flashback inspect x.db | head` closes our stdout early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (e) {

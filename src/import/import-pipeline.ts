@@ -166,7 +166,7 @@ export async function importExchanges(
     };
     writer.add(exchange, cohorts.classify(raw.requestHeaders, assigned.signedIn));
     stats.taken++;
-    if (writer.queued - writer.written > MAX_BACKLOG) await writer.flush();
+    if (writer.queued > MAX_BACKLOG) await writer.flush();
   };
 
   const buffer = new ReorderBuffer<RawExchange>(REORDER_CAPACITY, (r) => r.startUs);
