@@ -25,7 +25,7 @@ import { seedCatalogue } from './seed-catalogue.js';
 import type { StorefrontMetrics } from './storefront-metrics.js';
 import { createStorefrontMetrics } from './storefront-metrics.js';
 import { KeyedTokenBuckets } from './token-bucket.js';
-import type { Profile, Reply } from './types.js';
+import type { PaymentProviderTuning, Profile, Reply } from './types.js';
 
 /** One storefront's state. */
 export interface App {
@@ -68,7 +68,7 @@ const SEARCH_BURST = 10;
 const SEARCH_PER_SEC = 2;
 
 /** Builds the app: opens (and if empty seeds) the database. Throws when the file holds another seed. */
-export function createApp(profile: Profile, faults: FaultState, dbPath: string, seed: number): App {
+export function createApp(profile: Profile, faults: FaultState, dbPath: string, seed: number, providerTuning: PaymentProviderTuning = {}): App {
   const db = new StoreDb(dbPath, faults);
   try {
     seedCatalogue(db, seed);
@@ -77,7 +77,7 @@ export function createApp(profile: Profile, faults: FaultState, dbPath: string, 
     throw e;
   }
   const mutex = new KeyedMutex();
-  const provider = new PaymentProvider({ rng: createRng(mixSeed(seed, 101)), faults });
+  const provider = new PaymentProvider({ ...providerTuning, rng: createRng(mixSeed(seed, 101)), faults });
   let payment: PaymentClient | null = null;
   const state = { inFlight: 0 };
   const metrics = createStorefrontMetrics({

@@ -3,7 +3,7 @@
  * other modules (the CLI, `demo`, end-to-end tests) use.
  */
 export { startStorefront } from './server.js';
-export type { Profile, RunningStorefront, StorefrontOptions } from './types.js';
+export type { PaymentProviderTuning, Profile, RunningStorefront, StorefrontOptions } from './types.js';
 export { PROFILES } from './types.js';
 export { parseFaults, describeFaults } from './faults.js';
 export type { FaultState } from './faults.js';

@@ -89,7 +89,7 @@ export async function startStorefront(options: StorefrontOptions): Promise<Runni
   const dbPath = options.dbPath ?? ':memory:';
   let app: App;
   try {
-    app = createApp(options.profile, faults, dbPath, options.seed ?? 1);
+    app = createApp(options.profile, faults, dbPath, options.seed ?? 1, options.paymentProvider);
   } catch (e) {
     throw new InputError(`Failed to open storefront database ${dbPath}: ${messageOf(e)}`, { cause: e });
   }

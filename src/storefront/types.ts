@@ -21,6 +21,18 @@ export interface StorefrontOptions {
   dbPath?: string;
   /** Catalogue seed; default 1. Also seeds the payment provider's randomness. */
   seed?: number;
+  /** Overrides of the simulated payment provider (tests use a fast, error-free one). */
+  paymentProvider?: PaymentProviderTuning;
+}
+
+/** Parameters of the simulated payment provider (latencies in ms). */
+export interface PaymentProviderTuning {
+  medianMs?: number;
+  sigma?: number;
+  slowShare?: number;
+  slowMedianMs?: number;
+  capacity?: number;
+  baseErrorRate?: number;
 }
 
 /** A running storefront. */

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../src/storefront/index.js';
 import type { RunningStorefront } from '../../src/storefront/index.js';
-import { call, cartWith, metric, stockOf } from './helpers.js';
+import { CALM_PROVIDER, call, cartWith, metric, stockOf } from './helpers.js';
 
 let running: RunningStorefront[] = [];
-async function start(profile: 'naive' | 'tuned', faults: string[] = []): Promise<RunningStorefront> {
-  const s = await startStorefront({ port: 0, profile, seed: 21, faults });
+async function start(profile: 'naive' | 'tuned', faults: string[] = [], realisticProvider = false): Promise<RunningStorefront> {
+  const s = await startStorefront({ port: 0, profile, seed: 21, faults, ...(realisticProvider ? {} : { paymentProvider: CALM_PROVIDER }) });
   running.push(s);
   return s;
 }
@@ -69,7 +69,7 @@ describe('idempotent checkout (tuned)', () => {
 
 describe('naive checkout under retries (the failure the tuned profile fixes)', () => {
   it('reserves twice when a client retries the same checkout while the first is still in flight', async () => {
-    const s = await start('naive');
+    const s = await start('naive', [], true); // ~120 ms payments: the retry lands while the first holds the lock
     const before = await stockOf(s, 9);
     const cartId = await cartWith(s, [[9, 1]]);
     const req = () => call(s, 'POST', '/checkout', { cartId, payment: { token: 'tok_visa' } }, { 'idempotency-key': 'retry-me' });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorefront } from '../../src/storefront/index.js';
 import type { RunningStorefront } from '../../src/storefront/index.js';
-import { call, cartWith, metric } from './helpers.js';
+import { CALM_PROVIDER, call, cartWith, metric } from './helpers.js';
 
 describe.each(['naive', 'tuned'] as const)('storefront endpoints (%s)', (profile) => {
   let s: RunningStorefront;
   beforeAll(async () => {
-    s = await startStorefront({ port: 0, profile, seed: 11 });
+    s = await startStorefront({ port: 0, profile, seed: 11, paymentProvider: CALM_PROVIDER });
   });
   afterAll(async () => {
     await s.close();

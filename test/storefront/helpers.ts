@@ -1,4 +1,7 @@
-import type { RunningStorefront } from '../../src/storefront/index.js';
+import type { PaymentProviderTuning, RunningStorefront } from '../../src/storefront/index.js';
+
+/** A fast payment provider that never fails on its own (faults still apply): functional tests stay deterministic on a busy machine. */
+export const CALM_PROVIDER: PaymentProviderTuning = { medianMs: 20, slowShare: 0, baseErrorRate: 0 };
 
 /** A JSON call against a running storefront. */
 export interface Answer {

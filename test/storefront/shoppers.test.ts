@@ -78,7 +78,7 @@ describe('cookie jar', () => {
 
 describe('runShoppers', () => {
   it('drives the storefront: cohorts in headers, cookies kept, orders placed, bounded by duration', async () => {
-    const store = await startStorefront({ port: 0, profile: 'tuned', seed: 3 });
+    const store = await startStorefront({ port: 0, profile: 'tuned', seed: 3, paymentProvider: { medianMs: 20, slowShare: 0, baseErrorRate: 0 } });
     try {
       const progress: number[] = [];
       const summary = await runShoppers({
