@@ -19,7 +19,7 @@ const login: Handler = async (ctx, app) => {
   return {
     status: 200,
     body: { user: { email } },
-    headers: { 'set-cookie': `session=${token}; Path=/; HttpOnly; SameSite=Lax` },
+    headers: { 'set-cookie': `auth_session=${token}; Path=/; HttpOnly; SameSite=Lax` },
   };
 };
 

@@ -33,7 +33,7 @@ async function handle(app: App, router: Router<Handler>, req: IncomingMessage, r
   const cookies = parseCookies(req.headers.cookie);
   const known = cookies.get('vid');
   const visitor = known ?? randomBytes(9).toString('base64url');
-  const session = cookies.get('session');
+  const session = cookies.get('auth_session');
   let reply: Reply;
   try {
     const url = new URL(req.url ?? '/', 'http://storefront.invalid');

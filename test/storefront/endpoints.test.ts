@@ -155,7 +155,7 @@ describe.each(['naive', 'tuned'] as const)('storefront endpoints (%s)', (profile
     const r = await call(s, 'POST', '/login', { email: 'ada@example.com', password: 'x' });
     expect(r.status).toBe(200);
     expect(r.body.user.email).toBe('ada@example.com');
-    expect(r.headers.getSetCookie().some((c) => c.startsWith('session='))).toBe(true);
+    expect(r.headers.getSetCookie().some((c) => c.startsWith('auth_session='))).toBe(true);
     expect((await call(s, 'POST', '/login', { email: 'not-an-address', password: 'x' })).status).toBe(400);
     expect((await call(s, 'POST', '/login', { email: 'ada@example.com' })).status).toBe(400);
   });
