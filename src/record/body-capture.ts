@@ -30,10 +30,14 @@ export class BodyCapture {
     return this.totalBytes > this.kept;
   }
 
-  /** The kept bytes (a fresh copy), or null when the body was empty. */
+  /**
+   * The kept bytes, or null when the body was empty. A single chunk is
+   * returned as is (a view of what the socket delivered, never written to
+   * again; the writer copies it when queued), several are joined.
+   */
   bytes(): Uint8Array | null {
     if (this.totalBytes === 0) return null;
-    if (this.chunks.length === 1) return Buffer.from(this.chunks[0]!);
+    if (this.chunks.length === 1) return this.chunks[0]!;
     return Buffer.concat(this.chunks, this.kept);
   }
 }

@@ -114,8 +114,11 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
       if (stats.sinkFailures > 0) {
         failure ??= new RunError(`Failed to write ${options.out}: the writer stopped (${stats.sinkFailures} exchanges lost)`);
         stop('writer failure');
-      } else if (tty) process.stdout.write(`\r\x1b[2K${liveLine(stats, Date.now() - startMs)}`);
-      else out(liveLine(stats, Date.now() - startMs));
+      } else {
+        const line = liveLine(stats, Date.now() - startMs, rec.writer.queued);
+        if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+        else out(line);
+      }
     },
     tty ? 1_000 : 10_000,
   );
@@ -141,9 +144,11 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   }
 }
 
-function liveLine(s: RecorderStats, elapsedMs: number): string {
+function liveLine(s: RecorderStats, elapsedMs: number, queued: number): string {
   const secs = Math.round(elapsedMs / 1000);
-  let extra = s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
+  // A growing queue means the disk is slower than the traffic: memory grows until it catches up.
+  let extra = queued > 10_000 ? ` · ${queued} waiting to be written` : '';
+  extra += s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
   if (s.intercepted > 0) extra += ` · ${s.intercepted} tunnels decrypted`;
   if (s.upgrades > 0) extra += ` · ${s.upgrades} upgrades relayed (unrecorded)`;
   return `${secs}s · ${s.exchanges} exchanges · ${s.errors} errors · ${s.aborted} aborted · ${s.inFlight} in flight · ${formatBytes(s.requestBytes + s.responseBytes)}${extra}`;
