@@ -16,8 +16,10 @@ import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNa
 /**
  * The recording proxy: node:http in, an undici keep-alive `Agent` out. In
  * reverse mode every request goes to `target`; in forward mode absolute-URI
- * requests go where they say and `CONNECT` is tunnelled unrecorded. Each
- * finished exchange goes to the sink (see {@link ProxiedExchange}).
+ * requests go where they say, and `CONNECT` is tunnelled unrecorded or, with
+ * `mitmCa`, decrypted and recorded. `Upgrade` requests are relayed
+ * unrecorded. Each finished exchange goes to the sink (see
+ * {@link ProxiedExchange}); counts are in {@link RecorderProxy.stats}.
  *
  * `open()` listens; `close()` stops accepting, lets in-flight exchanges
  * finish for up to `drainMs`, aborts the rest (recorded as `aborted`), and
