@@ -16,8 +16,9 @@ export const MAX_BLOCKS = 100;
 /**
  * A run's windows as blocks of cumulative bucket counts, for fast resampling:
  * the count of requests at or under bucket `minBucket + i` in block `b` is
- * `cum[b * width + i]`, so a resample's cumulative count at `i` is a
- * weighted sum over blocks, and a percentile is a binary search over `i`.
+ * `cum[i * blocks + b]` (blocks adjacent in memory), so a resample's
+ * cumulative count at `i` is a weighted sum over blocks, and a percentile is
+ * a binary search over `i`.
  */
 export interface WindowTable {
   minBucket: number;
@@ -35,18 +36,34 @@ export interface WindowTable {
  * more of the time dependence).
  */
 export function windowTable(windows: WindowCounts[], maxBlocks = MAX_BLOCKS): WindowTable {
-  const kept = windows.filter((w) => w.count > 0);
+  return windowTableOf([windows], maxBlocks);
+}
+
+/**
+ * Like {@link windowTable} for a row merged from several segments: windows
+ * of equal index `t` are summed straight into the table, so no merged window
+ * list is ever built.
+ */
+export function windowTableOf(lists: WindowCounts[][], maxBlocks = MAX_BLOCKS): WindowTable {
+  const ts = new Set<number>();
   let minBucket = Infinity;
   let maxBucket = -Infinity;
-  for (const w of kept) {
-    for (const [b] of w.lat) {
-      if (b < minBucket) minBucket = b;
-      if (b > maxBucket) maxBucket = b;
+  for (const list of lists) {
+    for (const w of list) {
+      if (w.count <= 0) continue;
+      ts.add(w.t);
+      for (const [b] of w.lat) {
+        if (b < minBucket) minBucket = b;
+        if (b > maxBucket) maxBucket = b;
+      }
     }
   }
   if (!Number.isFinite(minBucket)) minBucket = maxBucket = 0;
-  const per = Math.max(1, Math.ceil(kept.length / maxBlocks));
-  const blocks = Math.ceil(kept.length / per);
+  const order = [...ts].sort((a, b) => a - b);
+  const per = Math.max(1, Math.ceil(order.length / maxBlocks));
+  const blockOf = new Map<number, number>();
+  order.forEach((t, i) => blockOf.set(t, Math.floor(i / per)));
+  const blocks = Math.ceil(order.length / per);
   const width = maxBucket - minBucket + 1;
   const t: WindowTable = {
     minBucket,
@@ -56,14 +73,17 @@ export function windowTable(windows: WindowCounts[], maxBlocks = MAX_BLOCKS): Wi
     errors: new Float64Array(blocks),
     cum: new Float64Array(blocks * width),
   };
-  kept.forEach((w, i) => {
-    const b = Math.floor(i / per);
-    t.counts[b]! += w.count;
-    t.errors[b]! += w.errors;
-    for (const [bucket, c] of w.lat) t.cum[b * width + bucket - minBucket]! += c;
-  });
-  for (let b = 0; b < blocks; b++) {
-    for (let i = 1; i < width; i++) t.cum[b * width + i]! += t.cum[b * width + i - 1]!;
+  for (const list of lists) {
+    for (const w of list) {
+      if (w.count <= 0) continue;
+      const b = blockOf.get(w.t)!;
+      t.counts[b]! += w.count;
+      t.errors[b]! += w.errors;
+      for (const [bucket, c] of w.lat) t.cum[(bucket - minBucket) * blocks + b]! += c;
+    }
+  }
+  for (let i = 1; i < width; i++) {
+    for (let b = 0; b < blocks; b++) t.cum[i * blocks + b]! += t.cum[(i - 1) * blocks + b]!;
   }
   return t;
 }
@@ -76,24 +96,40 @@ export function windowCount(t: WindowTable): number {
 /**
  * µs value at percentile `p` (0–100) of the blocks weighted by `weights`
  * (all 1 when null), with HdrHistogram's rank rule
- * (rank = max(1, round(p/100 × total))); NaN when empty.
+ * (rank = max(1, round(p/100 × total))); NaN when empty. `from` is a bucket
+ * index known to be at or below the answer (0 when unknown).
  */
-export function tablePercentile(t: WindowTable, weights: Float64Array | null, total: number, p: number): number {
+export function tablePercentile(t: WindowTable, weights: Float64Array | null, total: number, p: number, from = 0): number {
+  return bucketValueUs(t.minBucket + percentileIndex(t, weights, null, weights === null ? t.blocks : 0, total, p, from));
+}
+
+/**
+ * Index (into the bucket axis) of percentile `p`. With `nz` (the blocks of
+ * non-zero weight, `n` of them) only those blocks are summed.
+ */
+function percentileIndex(t: WindowTable, weights: Float64Array | null, nz: Int32Array | null, n: number, total: number, p: number, from: number): number {
   if (total <= 0) return NaN;
   const rank = Math.max(1, Math.floor((p / 100) * total + 0.5));
-  let lo = 0;
+  const blocks = t.blocks;
+  const cum = t.cum;
+  let lo = from;
   let hi = t.width - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
+    const row = mid * blocks;
     let c = 0;
-    for (let b = 0; b < t.blocks; b++) {
-      const m = weights === null ? 1 : weights[b]!;
-      if (m !== 0) c += m * t.cum[b * t.width + mid]!;
+    if (nz === null) {
+      for (let b = 0; b < blocks; b++) c += (weights === null ? 1 : weights[b]!) * cum[row + b]!;
+    } else {
+      for (let k = 0; k < n; k++) {
+        const b = nz[k]!;
+        c += weights![b]! * cum[row + b]!;
+      }
     }
     if (c >= rank) hi = mid;
     else lo = mid + 1;
   }
-  return bucketValueUs(t.minBucket + lo);
+  return lo;
 }
 
 function weighted(xs: Float64Array, weights: Float64Array | null): number {
@@ -154,18 +190,33 @@ export function bootstrapDeltas(
   const random = seededRandom(options.seed);
   const wb = new Float64Array(base.blocks);
   const wc = new Float64Array(cand.blocks);
-  const once = (weightsB: Float64Array | null, weightsC: Float64Array | null, out: (i: number, d: number) => void): number => {
-    const nb = weighted(base.counts, weightsB);
-    const nc = weighted(cand.counts, weightsC);
-    ps.forEach((p, i) => out(i, tablePercentile(cand, weightsC, nc, p) - tablePercentile(base, weightsB, nb, p)));
-    return share(nc, weighted(cand.errors, weightsC)) - share(nb, weighted(base.errors, weightsB));
-  };
+  const nzb = new Int32Array(base.blocks);
+  const nzc = new Int32Array(cand.blocks);
   const pointLat: number[] = [];
-  const pointErr = once(null, null, (i, d) => (pointLat[i] = d));
+  const nb0 = weighted(base.counts, null);
+  const nc0 = weighted(cand.counts, null);
+  let fb = 0;
+  let fc = 0;
+  for (let i = 0; i < ps.length; i++) {
+    // Percentiles ascend, so each search starts where the previous ended.
+    fb = percentileIndex(base, null, null, base.blocks, nb0, ps[i]!, fb);
+    fc = percentileIndex(cand, null, null, cand.blocks, nc0, ps[i]!, fc);
+    pointLat.push(bucketValueUs(cand.minBucket + fc) - bucketValueUs(base.minBucket + fb));
+  }
+  const pointErr = share(nc0, weighted(cand.errors, null)) - share(nb0, weighted(base.errors, null));
   for (let r = 0; r < B; r++) {
-    draw(wb, random);
-    draw(wc, random);
-    errDeltas[r] = once(wb, wc, (i, d) => (deltas[i]![r] = d));
+    const kb = draw(wb, nzb, random);
+    const kc = draw(wc, nzc, random);
+    const nb = weighted(base.counts, wb);
+    const nc = weighted(cand.counts, wc);
+    fb = 0;
+    fc = 0;
+    for (let i = 0; i < ps.length; i++) {
+      fb = percentileIndex(base, wb, nzb, kb, nb, ps[i]!, fb);
+      fc = percentileIndex(cand, wc, nzc, kc, nc, ps[i]!, fc);
+      deltas[i]![r] = bucketValueUs(cand.minBucket + fc) - bucketValueUs(base.minBucket + fb);
+    }
+    errDeltas[r] = share(nc, weighted(cand.errors, wc)) - share(nb, weighted(base.errors, wb));
   }
   const alpha = 1 - options.confidence;
   const interval = (xs: Float64Array, pt: number): BootInterval => {
@@ -184,9 +235,12 @@ function share(count: number, errors: number): number {
   return count > 0 ? (errors / count) * 100 : 0;
 }
 
-/** Multiplicities of one resample with replacement: n draws over n windows. */
-function draw(weights: Float64Array, random: () => number): void {
+/** Multiplicities of one resample with replacement (n draws over n blocks); lists the drawn blocks in `nz`, returns how many. */
+function draw(weights: Float64Array, nz: Int32Array, random: () => number): number {
   const n = weights.length;
   weights.fill(0);
   for (let i = 0; i < n; i++) weights[Math.floor(random() * n)]! += 1;
+  let k = 0;
+  for (let b = 0; b < n; b++) if (weights[b]! > 0) nz[k++] = b;
+  return k;
 }

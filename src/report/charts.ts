@@ -1,6 +1,6 @@
 import { bucketValueUs } from '../measure/window-buckets.js';
 import type { RunResult, WindowCounts } from '../model/run-result.js';
-import { decodeSegments, groupSegments } from './views.js';
+import { decodeSegments, groupSegments, mergeWindows } from './views.js';
 
 /**
  * The figures behind the HTML charts, computed here so the renderer only
@@ -100,7 +100,7 @@ export function chartData(runs: RunResult[], maxRoutes = 12): ChartData {
       curves[g.route!] = percentileCurve(g.response);
       volume.set(g.route!, (volume.get(g.route!) ?? 0) + g.count);
     }
-    return { label: run.label, curves, timeline: overall ? timeline(overall.windows, run.plan.windowUs) : [] };
+    return { label: run.label, curves, timeline: overall ? timeline(mergeWindows(overall.windowLists), run.plan.windowUs) : [] };
   });
   const routes = [...volume.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, maxRoutes).map(([r]) => r);
   return { routes, runs: charts };

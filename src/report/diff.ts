@@ -1,6 +1,6 @@
 import { InputError } from '../model/errors.js';
 import type { RunResult } from '../model/run-result.js';
-import { bootstrapDeltas, hashString, windowCount, windowTable, type BootInterval } from './bootstrap.js';
+import { bootstrapDeltas, hashString, windowCount, windowTableOf, type BootInterval } from './bootstrap.js';
 import { compareRows, runInfo, summarizeGroup } from './summary.js';
 import {
   PERCENTILE_OF,
@@ -113,8 +113,8 @@ export function diffRow(
   const cand = gc ? summarizeGroup(gc, candDurationUs) : null;
   const deltas = {} as Record<DeltaName, Delta>;
   const missing = !base || !cand ? (base ? 'only in the baseline' : 'only in the candidate') : null;
-  const tb = gb ? windowTable(gb.windows) : null;
-  const tc = gc ? windowTable(gc.windows) : null;
+  const tb = gb ? windowTableOf(gb.windowLists) : null;
+  const tc = gc ? windowTableOf(gc.windowLists) : null;
   const fewWindows =
     tb && tc && Math.min(windowCount(tb), windowCount(tc)) < MIN_WINDOWS
       ? `fewer than ${MIN_WINDOWS} time windows with traffic`
@@ -137,7 +137,8 @@ export function diffRow(
   // Windows count only failures without a response; when a row also has 5xx
   // the windows cannot carry the error share, so its interval falls back to
   // the two-proportion normal interval (which ignores time dependence).
-  const windowed = (g: MergedGroup | null): boolean => !g || g.windows.reduce((a, w) => a + w.errors, 0) === g.errors + g.serverErrors;
+  const windowed = (g: MergedGroup | null): boolean =>
+    !g || g.windowLists.reduce((a, list) => a + list.reduce((x, w) => x + w.errors, 0), 0) === g.errors + g.serverErrors;
   let errBoot = boot?.errorPct ?? null;
   let errNote: string | null = missing ?? fewWindows;
   if (boot && base && cand && (!windowed(gb) || !windowed(gc))) {

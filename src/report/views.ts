@@ -29,8 +29,8 @@ export interface MergedGroup {
   mismatches: number;
   response: Histogram;
   sendLag: Histogram;
-  /** Summed by window index `t`, ascending. */
-  windows: WindowCounts[];
+  /** The parts' time windows, one list per segment (sum them with {@link mergeWindows} or `windowTableOf`). */
+  windowLists: WindowCounts[][];
 }
 
 /** Decodes every segment's response and send-lag histograms. */
@@ -146,7 +146,7 @@ export function mergeGroup(key: string, route: string | null, cohort: Cohort, pa
     mismatches: 0,
     response: parts.length === 1 ? parts[0]!.response : addAll(parts.map((p) => p.response)),
     sendLag: parts.length === 1 ? parts[0]!.sendLag : addAll(parts.map((p) => p.sendLag)),
-    windows: mergeWindows(parts.map((p) => p.segment.windows)),
+    windowLists: parts.map((p) => p.segment.windows),
   };
   for (const p of parts) {
     group.count += p.segment.count;

@@ -24,7 +24,7 @@ const EXT_FORMAT: Record<string, Format> = { '.json': 'json', '.md': 'markdown',
 
 interface CommonFlags {
   by?: string;
-  top?: string;
+  top: string;
   sort: string;
   format?: string;
   out: string[];
@@ -48,6 +48,11 @@ function parseFormat(text: string | undefined): Format | undefined {
   if (text === undefined) return undefined;
   if ((FORMATS as string[]).includes(text)) return text as Format;
   throw new UsageError(`--format must be one of ${FORMATS.join(', ')} (got "${text}")`);
+}
+
+/** `--top`: rows per view, 20 unless told; `all` for every row. */
+function parseTop(text: string): number | undefined {
+  return text === 'all' ? undefined : parsePositiveInt(text, '--top');
 }
 
 function parsePercent(text: string, what: string): number {
@@ -105,7 +110,7 @@ function look(forTerminal: boolean): TableLook {
 function commonOptions(cmd: Command): Command {
   return cmd
     .option('--by <views>', 'views: route, cohort, route,cohort, or a cohort attribute such as device (default: all of them)')
-    .option('--top <n>', 'rows per view (default: all)')
+    .option('--top <n>', 'rows per view, or all', '20')
     .option('--sort <key>', 'row order in show: p99, errors, requests, name', 'p99')
     .option('--format <f>', `output format: ${FORMATS.join(', ')} (default table)`)
     .option('--out <file>', 'write to a file instead, format from the extension (.json .md .xml .html; other names take --format); repeatable', collect, [])
@@ -120,7 +125,7 @@ export function registerReport(program: Command): void {
   commonOptions(report.command('show').description('one run: requests, errors, P50/P95/P99/P99.9 by route and cohort').argument('<run>', 'run.json'))
     .action((path: string, flags: CommonFlags) => {
       const gates = gatesOf(flags);
-      const top = flags.top === undefined ? undefined : parsePositiveInt(flags.top, '--top');
+      const top = parseTop(flags.top);
       const sort = parseSort(flags.sort);
       const { stdout, files } = plan(flags);
       const run = readRunResult(path);
@@ -153,7 +158,7 @@ export function registerReport(program: Command): void {
     .option('--force', 'compare runs of different recordings')
     .action((basePath: string, candPath: string, flags: DiffFlags) => {
       const gates = gatesOf(flags);
-      const top = flags.top === undefined ? undefined : parsePositiveInt(flags.top, '--top');
+      const top = parseTop(flags.top);
       const options = {
         minRelPct: parsePercent(flags.minRel, '--min-rel'),
         minAbsUs: parseDurationUs(flags.minAbs, '--min-abs', 'ms'),
