@@ -223,6 +223,33 @@ describe('RecorderProxy in reverse mode', () => {
     expect(sink.exchanges[0]!.requestBodyBytes).toBeGreaterThan(0);
   });
 
+  it('survives 200 concurrent clients of which half abort mid-response: one exchange each, nothing left in flight', async () => {
+    const { sink, url, proxy } = await proxyTo(upstream.url);
+    const one = (i: number): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const abort = i % 2 === 0;
+        const req = httpRequest(`${url}/${abort ? 'slow-big' : 'gzip'}`, { headers: { 'x-i': String(i) } }, (res) => {
+          let got = 0;
+          res.on('data', (c: Buffer) => {
+            got += c.length;
+            if (abort && got > 100_000) req.destroy();
+          });
+          res.on('error', () => {});
+          res.on('close', () => resolve());
+        });
+        req.on('error', () => resolve());
+        req.end();
+      });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => one(i)));
+    await until(() => sink.exchanges.length === 200, '200 exchanges');
+    expect(sink.exchanges.filter((e) => e.error === 'aborted')).toHaveLength(100);
+    expect(sink.exchanges.filter((e) => e.error === null && e.status === 200)).toHaveLength(100);
+    await until(() => proxy.stats().inFlight === 0, 'nothing in flight');
+    const res = await request(`${url}/gzip`, { dispatcher: client });
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+  });
+
   it('close() waits for in-flight exchanges, then aborts stragglers and records them', async () => {
     const { sink, url, proxy } = await proxyTo(upstream.url, { drainMs: 100 });
     const pending = request(`${url}/hang`, { dispatcher: client }).then(
