@@ -45,7 +45,11 @@ export class IdempotencyGuard<R> {
    */
   async run(key: string, fingerprint: string, fn: () => Promise<R>): Promise<{ result: R; replayed: boolean }> {
     this.expire();
-    const existing = this.records.get(key);
+    let existing = this.records.get(key);
+    if (existing && existing.doneAt !== null && existing.doneAt <= this.now() - this.opts.ttlMs) {
+      this.records.delete(key);
+      existing = undefined;
+    }
     if (existing) {
       if (existing.fingerprint !== fingerprint) throw new IdempotencyConflict(key);
       return { result: await existing.promise, replayed: true };
@@ -63,8 +67,14 @@ export class IdempotencyGuard<R> {
     }
   }
 
+  private lastSweep = -Infinity;
+
+  /** Drops expired results; sweeps at most once a second unless over the size limit. */
   private expire(): void {
-    const cutoff = this.now() - this.opts.ttlMs;
+    const now = this.now();
+    if (now - this.lastSweep < 1000 && this.records.size <= this.opts.maxEntries) return;
+    this.lastSweep = now;
+    const cutoff = now - this.opts.ttlMs;
     for (const [key, rec] of this.records) {
       if (rec.doneAt !== null && (rec.doneAt <= cutoff || this.records.size > this.opts.maxEntries)) {
         this.records.delete(key);

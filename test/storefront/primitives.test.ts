@@ -241,6 +241,16 @@ describe('IdempotencyGuard', () => {
     expect(runs).toBe(1);
   });
 
+  it('forgets a finished result after its TTL', async () => {
+    const clock = fakeClock();
+    const g = new IdempotencyGuard<{ status: number }>({ ttlMs: 5000, maxEntries: 100, keep: () => true, now: clock.now });
+    await g.run('k', 'f', async () => ({ status: 201 }));
+    clock.advance(4999);
+    expect((await g.run('k', 'f', async () => ({ status: 202 }))).replayed).toBe(true);
+    clock.advance(2);
+    expect(await g.run('k', 'f', async () => ({ status: 203 }))).toEqual({ result: { status: 203 }, replayed: false });
+  });
+
   it('refuses a key reused for a different request', async () => {
     const g = guard();
     await g.run('k1', 'cart-1', async () => ({ status: 201 }));
