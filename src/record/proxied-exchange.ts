@@ -106,8 +106,13 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
       // pipe, not pipeline: undici destroying the body on an upstream error must not
       // destroy the client's socket before it gets its 502.
       const stream = body;
-      this.req.on('error', (err) => stream.destroy(err));
-      this.req.on('aborted', () => stream.destroy(new CancelError('FB_CLIENT_ABORTED', 'client aborted the request body')));
+      const clientGone = (): void => {
+        // Marked before undici hears of it, so the failure is recorded as the client's, not the target's.
+        this.cancelReason ??= new CancelError('FB_CLIENT_ABORTED', 'client aborted the request body');
+        stream.destroy(this.cancelReason);
+      };
+      this.req.on('error', clientGone);
+      this.req.on('aborted', clientGone);
       this.req.pipe(body);
     }
     try {
