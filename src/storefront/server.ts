@@ -67,7 +67,7 @@ async function handle(app: App, router: Router<Handler>, req: IncomingMessage, r
       res.writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
       res.end(reply.body);
     } else {
-      sendJson(res, reply.status, reply.body, headers as Record<string, string>);
+      sendJson(res, reply.status, reply.body, headers);
     }
   }
   const m = app.metrics;
