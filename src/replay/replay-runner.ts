@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { RunRecorder } from '../measure/run-recorder.js';
 import type { Sample } from '../model/sample.js';
 import { ActiveClone } from './active-clone.js';
+import { ClientPool } from './client-pool.js';
 import type { PlannedClone } from './clone-planner.js';
-import { applySetCookie } from './cookie-jar.js';
-import { extractLive } from './correlation.js';
 import { RequestTimeoutError } from './error-kind.js';
 import { ReadyQueue } from './ready-queue.js';
 import { RecentLatency } from './recent-latency.js';
+import { applyResponse } from './response-effects.js';
 import { buildRequest } from './request-builder.js';
 import { RequestSlot, type SlotOwner } from './request-slot.js';
 
@@ -65,7 +65,7 @@ const MAX_QUEUED = 20_000;
  * response into the recorder. No closure or promise per request.
  */
 export class ReplayRunner implements SlotOwner {
-  private readonly pool: Pool;
+  private readonly pool: ClientPool;
   private readonly ready = new ReadyQueue<ActiveClone>();
   private readonly free: RequestSlot[] = [];
   private readonly inflight: RequestSlot[] = [];
@@ -101,8 +101,7 @@ export class ReplayRunner implements SlotOwner {
 
   constructor(private readonly options: RunnerOptions) {
     const timeoutMs = Math.max(1, Math.round(options.timeoutUs / 1000));
-    this.pool = new Pool(options.target, {
-      connections: options.concurrency,
+    this.pool = new ClientPool(options.target, {
       pipelining: 1,
       keepAliveTimeout: 30_000,
       connectTimeout: timeoutMs,
@@ -116,8 +115,11 @@ export class ReplayRunner implements SlotOwner {
   async run(): Promise<RunnerOutcome> {
     const waitMs = this.options.startAtMs === undefined ? 0 : this.options.startAtMs - Date.now();
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-    this.t0 = performance.now();
-    this.startedAtMs = Date.now();
+    // A run that starts late (a shard or worker slower to boot than --start-at allowed) keeps
+    // the common time zero: its first requests are late and the send lag says so.
+    const lateMs = this.options.startAtMs === undefined ? 0 : Math.max(0, Date.now() - this.options.startAtMs);
+    this.t0 = performance.now() - lateMs;
+    this.startedAtMs = Date.now() - lateMs;
     this.advance();
     const outcome = new Promise<RunnerOutcome>((r) => (this.resolve = r));
     this.sweeper = setInterval(this.onSweep, SWEEP_MS);
@@ -234,7 +236,9 @@ export class ReplayRunner implements SlotOwner {
     slot.deadlineUs = now + this.options.timeoutUs;
     slot.inflightIndex = this.inflight.length;
     this.inflight.push(slot);
-    this.pool.dispatch(opts as unknown as Parameters<Pool['dispatch']>[0], slot as unknown as Parameters<Pool['dispatch']>[1]);
+    const client = this.pool.acquire();
+    slot.client = client;
+    client.dispatch(opts as unknown as Dispatcher.DispatchOptions, slot as unknown as Dispatcher.DispatchHandler);
   }
 
   /** Records a finished request and schedules what waited for it (called by the slot). */
@@ -263,11 +267,7 @@ export class ReplayRunner implements SlotOwner {
     this.done++;
     if (slot.status === 0) this.errors++;
     else this.responses++;
-    if (slot.setCookies !== null) {
-      const jar = (clone.jar ??= new Map());
-      for (const c of slot.setCookies) applySetCookie(jar, c, Date.now());
-    }
-    if (step.sources.length > 0 && slot.status !== 0) this.extract(clone, slot);
+    if (slot.setCookies !== null || step.sources.length > 0) applyResponse(clone, slot, Date.now());
     const deps = step.dependents;
     const durationUs = this.options.durationUs;
     if (!this.stopped) {
@@ -282,28 +282,13 @@ export class ReplayRunner implements SlotOwner {
 
   /** Returns a slot to the pool once undici is done with it (called by the slot). */
   release(slot: RequestSlot): void {
+    if (slot.client !== null) this.pool.release(slot.client);
+    slot.client = null;
     slot.clone = null;
     slot.headers = null;
     slot.chunks = null;
     slot.abortFn = null;
     this.free.push(slot);
-  }
-
-  private extract(clone: ActiveClone, slot: RequestSlot): void {
-    const step = clone.plan.steps[slot.step]!;
-    let json: unknown;
-    if (slot.chunks !== null) {
-      try {
-        json = JSON.parse(Buffer.concat(slot.chunks).toString('utf8'));
-      } catch {
-        json = undefined;
-      }
-    }
-    const headers = slot.headers ?? new Map<string, string>();
-    for (const src of step.sources) {
-      const v = extractLive(src.extractor, headers, json);
-      if (v !== undefined) clone.vars[src.varIndex] = v;
-    }
   }
 
   private sweep(): void {

@@ -15,9 +15,27 @@ function post(m: WorkerMessage): void {
   port.postMessage(m);
 }
 
+let started = false;
+let stopEarly = false;
 try {
   const source = openRecordingSource(input.recordingPath, { digest: false });
-  const share = startShare(source, input.config);
+  // Ready: the main thread answers with one time zero for every worker.
+  post({ type: 'ready' });
+  port.on('message', (m: { type: string; atMs?: number }) => {
+    if (m.type === 'stop') stopEarly = true;
+    if (m.type === 'start' && !started) {
+      started = true;
+      run(source, m.atMs);
+    }
+  });
+} catch (e) {
+  post({ type: 'error', message: messageOf(e), exitCode: e instanceof FlashbackError ? e.exitCode : 3 });
+  port.close();
+}
+
+function run(source: ReturnType<typeof openRecordingSource>, atMs: number | undefined): void {
+  const share = startShare(source, { ...input.config, ...(atMs === undefined ? {} : { startAtMs: atMs }) });
+  if (stopEarly) share.stop();
   const timer = setInterval(() => post({ type: 'progress', progress: share.progress() }), 500);
   port.on('message', (m: { type: string }) => {
     if (m.type === 'stop') share.stop();
@@ -37,7 +55,4 @@ try {
       port.close();
     },
   );
-} catch (e) {
-  post({ type: 'error', message: messageOf(e), exitCode: e instanceof FlashbackError ? e.exitCode : 3 });
-  port.close();
 }

@@ -8,7 +8,7 @@ import type { PlanOptions } from './replay-options.js';
 import type { RunnerProgress } from './replay-runner.js';
 import { startShare, type RunningShare, type ShareConfig, type ShareResult } from './run-share.js';
 import { invalidReasons } from './run-validity.js';
-import { startWorkerShare } from './worker-share.js';
+import { startWorkerShare, type WorkerShare } from './worker-share.js';
 
 /** Everything a replay needs (the CLI builds this from flags). */
 export interface ReplayConfig extends Omit<ShareConfig, 'plan'> {
@@ -68,6 +68,14 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
     };
     shares.push(workers === 1 ? startShare(config.source, share) : startWorkerShare(config.source.path, share));
+  }
+  if (workers > 1) {
+    // one time zero for all workers, once every one of them is ready (or --start-at)
+    const ws = shares as WorkerShare[];
+    void Promise.all(ws.map((w) => w.ready)).then(() => {
+      const atMs = config.startAtMs ?? Date.now() + 50;
+      for (const w of ws) w.start(atMs);
+    });
   }
   const plannedUs = plannedSpanUs(config.source, config.plan);
   const result = (async (): Promise<RunResult> => {

@@ -1,3 +1,4 @@
+import type { Client } from 'undici';
 import type { ErrorKind } from '../model/exchange.js';
 import type { ActiveClone } from './active-clone.js';
 import { errorKindOf } from './error-kind.js';
@@ -43,6 +44,8 @@ export class RequestSlot {
   setCookies: string[] | null = null;
   chunks: Buffer[] | null = null;
   abortFn: ((err: Error) => void) | null = null;
+  /** The connection carrying the request (given back on release). */
+  client: Client | null = null;
 
   constructor(private readonly owner: SlotOwner) {}
 

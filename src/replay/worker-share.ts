@@ -7,6 +7,7 @@ import type { RunningShare, ShareConfig, ShareResult } from './run-share.js';
 
 /** Messages a replay worker posts. */
 export type WorkerMessage =
+  | { type: 'ready' }
   | { type: 'progress'; progress: RunnerProgress }
   | { type: 'done'; result: ShareResult }
   | { type: 'error'; message: string; exitCode: number };
@@ -30,15 +31,26 @@ export function workerScriptPath(): string {
 
 const EMPTY: RunnerProgress = { elapsedUs: 0, done: 0, errors: 0, inFlight: 0, sessions: 0, recentP99Us: 0 };
 
+/** A worker share that starts when told to (so all workers share one time zero). */
+export interface WorkerShare extends RunningShare {
+  /** Resolves when the worker has opened the recording and waits for {@link start}. */
+  ready: Promise<void>;
+  /** Starts the share at wall-clock `atMs` (or now). */
+  start(atMs: number | undefined): void;
+}
+
 /** Runs one share of the replay on a worker thread (it opens the recording itself). */
-export function startWorkerShare(recordingPath: string, config: ShareConfig): RunningShare {
+export function startWorkerShare(recordingPath: string, config: ShareConfig): WorkerShare {
   const input: WorkerInput = { recordingPath, config };
   const worker = new Worker(workerScriptPath(), { workerData: input });
   let last = EMPTY;
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (markReady = r));
   const result = new Promise<ShareResult>((resolve, reject) => {
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') last = m.progress;
+      if (m.type === 'ready') markReady();
+      else if (m.type === 'progress') last = m.progress;
       else if (m.type === 'done') {
         settled = true;
         resolve(m.result);
@@ -55,7 +67,11 @@ export function startWorkerShare(recordingPath: string, config: ShareConfig): Ru
       if (!settled) reject(new RunError(`Failed to run replay worker: it exited with status ${code}`));
     });
   });
+  // a worker that fails before it is ready must not leave the others waiting
+  result.catch(() => markReady());
   return {
+    ready,
+    start: (atMs) => worker.postMessage({ type: 'start', atMs }),
     progress: () => last,
     stop: () => worker.postMessage({ type: 'stop' }),
     result,
