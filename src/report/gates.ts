@@ -162,13 +162,21 @@ function absolute(gate: Gate, row: RowSummary | null): GateResult {
 }
 
 /**
+ * Throws UsageError when a gate needs a baseline (`p99:+10%`): call it right
+ * after parsing, before a replay spends minutes, wherever one run is gated.
+ */
+export function checkSingleRunGates(gates: readonly Gate[]): void {
+  const rel = gates.find((g) => g.kind === 'relative');
+  if (rel) throw new UsageError(`gate "${rel.text}" compares with a baseline: use it with report diff, not on a single run`);
+}
+
+/**
  * Evaluates gates on one run (`report show --fail-on`, `replay --fail-on`).
  * A relative gate needs a baseline: UsageError. A scope that matches no
  * request fails (a typo in a route must not pass silently).
  */
 export function evaluateGates(gates: readonly Gate[], run: RunResult): GateResult[] {
-  const rel = gates.find((g) => g.kind === 'relative');
-  if (rel) throw new UsageError(`gate "${rel.text}" compares with a baseline: use it with report diff`);
+  checkSingleRunGates(gates);
   const decoded = decodeSegments(run);
   return gates.map((g) => absolute(g, scopeRow(decoded, g.scope, run.durationUs)));
 }

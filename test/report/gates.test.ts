@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/model/errors.js';
-import { describeGateResult, evaluateDiffGates, evaluateGates, parseGate, parseGates } from '../../src/report/gates.js';
+import { checkSingleRunGates, describeGateResult, evaluateDiffGates, evaluateGates, parseGate, parseGates } from '../../src/report/gates.js';
 import { drawWindows, makeRun, rng } from './make-run.js';
 
 describe('parseGate: valid expressions', () => {
@@ -94,6 +94,8 @@ describe('evaluateGates on one run', () => {
 
   it('refuses a relative gate without a baseline', () => {
     expect(() => evaluateGates(parseGates(['p99:+10%']), run)).toThrow(/use it with report diff/);
+    expect(() => checkSingleRunGates(parseGates(['p99<1s', 'p99:+10%']))).toThrow(UsageError);
+    expect(() => checkSingleRunGates(parseGates(['p99<1s']))).not.toThrow();
   });
 });
 

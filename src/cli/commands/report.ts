@@ -7,7 +7,7 @@ import { GateError, InputError, RunError, UsageError, messageOf } from '../../mo
 import type { RunResult } from '../../model/run-result.js';
 import { parseDurationUs, parsePositiveInt } from '../../model/units.js';
 import { compareRuns } from '../../report/diff.js';
-import { describeGateResult, evaluateDiffGates, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
+import { checkSingleRunGates, describeGateResult, evaluateDiffGates, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
 import { buildDiffHtml, buildShowHtml } from '../../report/html-report.js';
 import { renderDiffJson, renderSummaryJson } from '../../report/render-json.js';
 import { renderJunit } from '../../report/render-junit.js';
@@ -125,6 +125,7 @@ export function registerReport(program: Command): void {
   commonOptions(report.command('show').description('one run: requests, errors, P50/P95/P99/P99.9 by route and cohort').argument('<run>', 'run.json'))
     .action((path: string, flags: CommonFlags) => {
       const gates = gatesOf(flags);
+      checkSingleRunGates(gates);
       const top = parseTop(flags.top);
       const sort = parseSort(flags.sort);
       const { stdout, files } = plan(flags);
