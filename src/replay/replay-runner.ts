@@ -163,6 +163,8 @@ export class ReplayRunner implements SlotOwner {
     const cut = this.options.durationUs === null ? nowUs : Math.min(nowUs, this.options.durationUs);
     this.unsent += this.ready.clear(cut);
     this.next = null;
+    // end the plan's pass over the recording now, so its read cursor is released
+    this.options.clones.return?.(undefined);
   }
 
   private tick(): void {

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../replay/helpers.js';
@@ -119,5 +121,23 @@ describe('flashback replay (runs)', () => {
     expect(run.totals.requests).toBe(60);
     // queueing behind the cap counts in response time: the last requests waited for ~59 × 20 ms
     expect(run.segments[0]!.max).toBeGreaterThan(59 * 20_000 - 60 * 2_000);
+  });
+
+  it('SIGINT stops sending, writes the result marked interrupted, exit 3', async () => {
+    const long = join(dir, 'long.db');
+    await writeRecording(long, { sessions: 200, perSession: 1, sessionGapUs: 100_000, gapUs: 0 });
+    const out = join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/flashback.js'), 'replay', long, '--target', srv.url, '--out', out, '--quiet', '--workers', '1', '--jitter', '0']);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/interrupted/);
+    const run = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+    expect(run.valid).toBe(false);
+    expect(run.totals.requests).toBeGreaterThan(0);
+    expect(run.totals.requests).toBeLessThan(200);
   });
 });

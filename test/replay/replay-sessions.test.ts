@@ -118,3 +118,24 @@ describe('replaying sessions', () => {
     expect(r.invalidReasons[0]).toMatch(/could not be reached/);
   });
 });
+
+describe('timeouts', () => {
+  it('a request that passes --timeout is an error of kind timeout, and the session goes on', async () => {
+    const srv = await startServer((req, res) => {
+      if (req.url === '/hang') return; // never answers
+      res.end('ok');
+    });
+    servers.push(srv);
+    const s = session('t', [
+      ex({ target: '/hang', startOffsetUs: 0, durationUs: 1_000 }),
+      ex({ target: '/after', startOffsetUs: 10_000 }),
+    ]);
+    const r = await replaySessions([s], srv.url, {}, { timeoutUs: 300_000 });
+    const hang = r.segments.find((x) => x.route === 'GET /hang')!;
+    expect(hang.byErrorKind).toEqual({ timeout: 1 });
+    expect(hang.byStatusClass).toEqual({ err: 1 });
+    expect(hang.max).toBeGreaterThanOrEqual(300_000);
+    expect(srv.hits.map((h) => h.url)).toEqual(['/hang', '/after']);
+    expect(r.totals).toMatchObject({ requests: 2, errors: 1 });
+  });
+});
