@@ -94,6 +94,9 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   const mode = options.mitmCaDir ? 'as a forward proxy, HTTPS decrypted with the local CA' : 'as a forward proxy';
   const where = options.target ? `${rec.url} → ${options.target}` : `${rec.url} ${mode}`;
   out(`recording ${where} (writing ${options.out})`);
+  if (!/^(127\.|::1$|localhost$)/.test(options.host)) {
+    warn(`listening on ${options.host}, not loopback: anyone who can reach this address can send traffic through the recorder`);
+  }
   if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as sent');
   if (options.target) {
     void probeTarget(options.target).then((reason) => {
