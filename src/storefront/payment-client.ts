@@ -70,13 +70,16 @@ export interface TunedPaymentOptions {
   breaker: { failureThreshold: number; windowSize: number; openMs: number };
 }
 
-/** Defaults: 1.5 s budget, 350 ms per attempt, 3 attempts, backoff 50–400 ms, breaker 5 of 10 → open 2 s. */
+/**
+ * Defaults: 1.5 s budget, 350 ms per attempt, 3 attempts, backoff 50–400 ms, breaker 10 failures of the
+ * last 20 calls → open 2 s (a provider failing now and then retries through; one that is down trips it).
+ */
 export const TUNED_PAYMENT_DEFAULTS: TunedPaymentOptions = {
   budgetMs: 1500,
   attemptTimeoutMs: 350,
   maxAttempts: 3,
   backoff: { baseMs: 50, capMs: 400 },
-  breaker: { failureThreshold: 5, windowSize: 10, openMs: 2000 },
+  breaker: { failureThreshold: 10, windowSize: 20, openMs: 2000 },
 };
 
 const TIMED_OUT = Symbol('timeout');
