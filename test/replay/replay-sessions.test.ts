@@ -139,3 +139,36 @@ describe('timeouts', () => {
     expect(r.totals).toMatchObject({ requests: 2, errors: 1 });
   });
 });
+
+describe('--duration and --start-at', () => {
+  const oneSecond = (): Session[] =>
+    Array.from({ length: 10 }, (_, i) => session(`d${i}`, [ex({ target: `/d/${i}`, route: 'GET /d/:i', startOffsetUs: i * 100_000 })]));
+
+  it('--duration shorter than the recording stops early: later requests are not planned, nothing counts as unsent', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    const r = await replaySessions(oneSecond(), srv.url, { durationUs: 350_000 });
+    expect(srv.hits.map((h) => h.url)).toEqual(['/d/0', '/d/1', '/d/2', '/d/3']);
+    expect(r.totals).toMatchObject({ requests: 4, sessions: 4, unsent: 0 });
+    expect(r.valid).toBe(true);
+  });
+
+  it('--duration longer than the recording loops it', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    const short = oneSecond().slice(0, 2); // 0 and 100 ms, ends at 101 ms
+    const r = await replaySessions(short, srv.url, { durationUs: 350_000 });
+    // loops start at 0, 101, 202 and 303 ms; the second session of the last loop (403 ms) is past the end
+    expect(srv.hits.map((h) => h.url).sort()).toEqual(['/d/0', '/d/0', '/d/0', '/d/0', '/d/1', '/d/1', '/d/1']);
+    expect(r.totals.sessions).toBe(7);
+  });
+
+  it('--start-at waits for the given wall-clock time before time zero', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    const at = Date.now() + 400;
+    const r = await replaySessions(oneSecond().slice(0, 1), srv.url, {}, { startAtMs: at });
+    expect(Date.parse(r.startedAt)).toBeGreaterThanOrEqual(at);
+    expect(srv.hits).toHaveLength(1);
+  });
+});
