@@ -10,6 +10,7 @@ import type { BackoffPolicy } from './backoff.js';
 import { fullJitterDelayMs } from './backoff.js';
 import type { BreakerState } from './circuit-breaker.js';
 import { CircuitBreaker } from './circuit-breaker.js';
+import { AdaptiveTimeout } from './adaptive-timeout.js';
 import type { ChargeRequest, PaymentProvider } from './payment-provider.js';
 import { PaymentError } from './payment-provider.js';
 import type { Rng } from './rng.js';
@@ -29,7 +30,7 @@ export interface PaymentClient {
 
 const STATE_CODE: Record<BreakerState, number> = { closed: 0, open: 1, 'half-open': 2 };
 
-async function attempt(provider: PaymentProvider, req: ChargeRequest, metrics: StorefrontMetrics): Promise<string> {
+async function attempt(provider: PaymentProvider, req: ChargeRequest, metrics: StorefrontMetrics, onAnswered?: (ms: number) => void): Promise<string> {
   const start = performance.now();
   try {
     const id = await provider.charge(req);
@@ -39,7 +40,9 @@ async function attempt(provider: PaymentProvider, req: ChargeRequest, metrics: S
     metrics.paymentCalls.inc({ outcome: e instanceof PaymentError && e.reason === 'declined' ? 'declined' : 'error' });
     throw e;
   } finally {
-    metrics.paymentSeconds.observe((performance.now() - start) / 1000);
+    const ms = performance.now() - start;
+    metrics.paymentSeconds.observe(ms / 1000);
+    onAnswered?.(ms);
   }
 }
 
@@ -64,19 +67,24 @@ export function createNaivePaymentClient(provider: PaymentProvider, metrics: Sto
 /** Tuning of the tuned client (ms). */
 export interface TunedPaymentOptions {
   budgetMs: number;
+  /** Per-attempt timeout: at least this… */
   attemptTimeoutMs: number;
+  /** …at most this, following 2 × the p90 of recent provider latencies in between. */
+  maxAttemptTimeoutMs: number;
   maxAttempts: number;
   backoff: BackoffPolicy;
   breaker: { failureThreshold: number; windowSize: number; openMs: number };
 }
 
 /**
- * Defaults: 1.5 s budget, 350 ms per attempt, 3 attempts, backoff 50–400 ms, breaker 10 failures of the
- * last 20 calls → open 2 s (a provider failing now and then retries through; one that is down trips it).
+ * Defaults: 3 s budget, 350 ms–2.5 s per attempt (adaptive), 3 attempts, backoff 50–400 ms, breaker 10
+ * failures of the last 20 calls → open 2 s (a provider failing now and then retries through; one that
+ * is down trips it).
  */
 export const TUNED_PAYMENT_DEFAULTS: TunedPaymentOptions = {
-  budgetMs: 1500,
+  budgetMs: 3000,
   attemptTimeoutMs: 350,
+  maxAttemptTimeoutMs: 2500,
   maxAttempts: 3,
   backoff: { baseMs: 50, capMs: 400 },
   breaker: { failureThreshold: 10, windowSize: 20, openMs: 2000 },
@@ -94,7 +102,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Tuned client: budget, per-attempt timeout, backoff with full jitter, circuit breaker. */
+/** Tuned client: budget, adaptive per-attempt timeout, backoff with full jitter, circuit breaker. */
 export function createTunedPaymentClient(
   provider: PaymentProvider, metrics: StorefrontMetrics, rng: Rng, options: TunedPaymentOptions = TUNED_PAYMENT_DEFAULTS,
 ): PaymentClient {
@@ -102,6 +110,8 @@ export function createTunedPaymentClient(
     ...options.breaker,
     onStateChange: (from, to) => metrics.breakerTransitions.inc({ from, to }),
   });
+  const timeout = new AdaptiveTimeout({ minMs: options.attemptTimeoutMs, maxMs: options.maxAttemptTimeoutMs });
+  const answered = (ms: number) => timeout.observe(ms);
   return {
     breakerState: () => STATE_CODE[breaker.state],
     async pay(req) {
@@ -111,10 +121,12 @@ export function createTunedPaymentClient(
         if (!breaker.tryAcquire()) return { ok: false, reason: 'breaker_open', retryAfterMs: breaker.retryAfterMs() };
         if (i > 0) metrics.paymentRetries.inc();
         const remaining = deadline - performance.now();
-        const call = attempt(provider, req, metrics);
+        const call = attempt(provider, req, metrics, answered);
+        const limitMs = timeout.currentMs();
+        metrics.paymentTimeout.set(limitMs / 1000);
         call.catch(() => undefined); // a timed-out call may still fail later; nobody waits for it
         try {
-          const result = await withTimeout(call, Math.min(options.attemptTimeoutMs, Math.max(1, remaining)));
+          const result = await withTimeout(call, Math.min(limitMs, Math.max(1, remaining)));
           if (result === TIMED_OUT) {
             metrics.paymentCalls.inc({ outcome: 'timeout' });
             breaker.onFailure();

@@ -35,6 +35,7 @@ export function createStorefrontMetrics(src: MetricsSources) {
     paymentCalls: registry.add(new Counter('storefront_payment_calls_total', 'Calls to the payment provider by outcome (ok, error, timeout, declined)')),
     paymentRetries: registry.add(new Counter('storefront_payment_retries_total', 'Payment calls that were retries')),
     paymentFailures: registry.add(new Counter('storefront_payment_failures_total', 'Checkouts whose payment finally failed, by reason')),
+    paymentTimeout: registry.add(new Gauge('storefront_payment_attempt_timeout_seconds', 'Current per-attempt payment timeout (tuned: adaptive)')),
     paymentSeconds: registry.add(new Histogram('storefront_payment_call_duration_seconds', 'Payment call latency as the storefront waited for it', LATENCY_BOUNDS_S)),
     breakerTransitions: registry.add(new Counter('storefront_circuit_breaker_transitions_total', 'Circuit breaker state changes')),
     rejected: registry.add(new Counter('storefront_rejected_requests_total', 'Requests refused on purpose, by reason (rate_limited, breaker_open, idempotency_conflict)')),
