@@ -2,35 +2,41 @@ import { Command, CommanderError } from 'commander';
 import { FlashbackError } from '../model/errors.js';
 import { err } from './output.js';
 import { TOOL_VERSION } from './version.js';
-import { registerCa } from './commands/ca.js';
-import { registerDemo } from './commands/demo.js';
-import { registerExport } from './commands/export.js';
-import { registerImport } from './commands/import.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerRecord } from './commands/record.js';
-import { registerReplay } from './commands/replay.js';
-import { registerReport } from './commands/report.js';
-import { registerShop } from './commands/shop.js';
-import { registerStorefront } from './commands/storefront.js';
 
-/** Builds the commander program with every command registered. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded on demand: `flashback replay` should not pay
+ * for node-forge, the storefront or the report renderers at start-up.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  record: async () => (await import('./commands/record.js')).registerRecord,
+  inspect: async () => (await import('./commands/inspect.js')).registerInspect,
+  replay: async () => (await import('./commands/replay.js')).registerReplay,
+  report: async () => (await import('./commands/report.js')).registerReport,
+  storefront: async () => (await import('./commands/storefront.js')).registerStorefront,
+  shop: async () => (await import('./commands/shop.js')).registerShop,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  import: async () => (await import('./commands/import.js')).registerImport,
+  export: async () => (await import('./commands/export.js')).registerExport,
+  ca: async () => (await import('./commands/ca.js')).registerCa,
+};
+
+/**
+ * Builds the commander program. With `only` naming a known command, just that
+ * command is loaded; otherwise (root help, a typo) every command is.
+ */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('flashback')
     .description('Record HTTP traffic, replay it at 10x, compare latency distributions by route and cohort.')
     .version(TOOL_VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  registerRecord(program);
-  registerInspect(program);
-  registerReplay(program);
-  registerReport(program);
-  registerStorefront(program);
-  registerShop(program);
-  registerDemo(program);
-  registerImport(program);
-  registerExport(program);
-  registerCa(program);
+  const versionOnly = only === '-V' || only === '--version';
+  const names = versionOnly ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   // Subcommands inherit the error handling of the root.
   for (const cmd of program.commands) applyErrorHandling(cmd);
   return program;
@@ -67,7 +73,8 @@ async function main(): Promise<void> {
     throw e;
   });
   try {
-    await buildProgram().parseAsync(process.argv);
+    const program = await buildProgram(process.argv[2]);
+    await program.parseAsync(process.argv);
   } catch (e) {
     process.exitCode = reportError(e);
   }
