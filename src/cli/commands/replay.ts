@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { summarizeRoutes, type RouteSummary } from '../../measure/route-summary.js';
 import { writeRunResult } from '../../measure/run-file.js';
-import { RunError, UsageError } from '../../model/errors.js';
+import { GateError, RunError, UsageError } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
 import { openRecordingSource } from '../../replay/open-recording.js';
@@ -13,16 +13,20 @@ import {
   parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
+import { checkSingleRunGates, describeGateResult, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
+import { gateLines } from '../../report/render-table.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
-import { out, tableStyle, warn } from '../output.js';
+import { colour, out, tableStyle, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 interface ReplayFlags {
   target?: string; scale?: string; speed?: string; duration?: string; ramp: string; jitter?: string;
   methods?: string; routes?: string; seed: string; shard: string; startAt?: string; concurrency?: string;
   timeout: string; workers?: string; header: string[]; out?: string; label?: string; window: string;
-  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean;
+  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[];
 }
+
+type CliConfig = ReplayConfig & { out: string; gates: Gate[] };
 
 const DEFAULT_CONCURRENCY = 1000;
 
@@ -55,7 +59,8 @@ export function registerReplay(program: Command): void {
     .option('--label <text>', 'label of this run in reports (default: the out file name)')
     .option('--window <d>', 'time window of per-window counts', '1s')
     .option('--max-send-lag <d>', 'send lag p99 above this makes the run invalid', '10ms')
-    .option('--scenario <file>', 'scenario file with replay defaults (flags win)')
+    .option('--scenario <file>', 'scenario file with replay defaults and thresholds (flags win)')
+    .option('--fail-on <gate>', 'exit 1 when this gate fails, e.g. p99<400ms, errors<1%, "route=POST /checkout: p99<800ms"; repeatable', collect, [])
     .option('--quiet', 'no progress or summary output')
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (recording: string, flags: ReplayFlags) => {
@@ -68,8 +73,10 @@ export function registerReplay(program: Command): void {
     });
 }
 
-function buildConfig(recording: string, f: ReplayFlags): ReplayConfig & { out: string } {
+function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const scenario: Scenario = f.scenario ? loadScenario(f.scenario) : {};
+  const gates = [...parseGates(f.failOn, '--fail-on'), ...parseGates(scenario.thresholds ?? [], `threshold in ${f.scenario ?? 'the scenario'}`)];
+  checkSingleRunGates(gates);
   const sr = scenario.replay ?? {};
   const target = parseTarget(f.target);
   const scale = f.scale !== undefined ? parsePositiveNumber(f.scale, '--scale') : (sr.scale ?? 1);
@@ -106,11 +113,12 @@ function buildConfig(recording: string, f: ReplayFlags): ReplayConfig & { out: s
     label: f.label ?? basename(outPath).replace(/\.json$/, ''),
     toolVersion: TOOL_VERSION,
     out: outPath,
+    gates,
     ...(startAtMs === undefined ? {} : { startAtMs }),
   };
 }
 
-async function execute(config: ReplayConfig & { out: string }, f: ReplayFlags): Promise<void> {
+async function execute(config: CliConfig, f: ReplayFlags): Promise<void> {
   await probeTarget(config.target, Math.min(5000, Math.round(config.timeoutUs / 1000)));
   const running = startReplay(config);
   const onSignal = (): void => running.stop();
@@ -128,11 +136,28 @@ async function execute(config: ReplayConfig & { out: string }, f: ReplayFlags): 
   }
   writeRunResult(config.out, result);
   const summary = summarizeRoutes(result);
-  if (f.json) out(JSON.stringify({ out: config.out, valid: result.valid, invalidReasons: result.invalidReasons, totals: result.totals, overall: summary.overall, routes: summary.routes }, null, 2));
-  else if (!f.quiet) printSummary(result, summary, config.out);
+  const gates = result.valid ? evaluateGates(config.gates, result) : [];
+  if (f.json) {
+    out(JSON.stringify({
+      out: config.out, valid: result.valid, invalidReasons: result.invalidReasons, totals: result.totals,
+      overall: summary.overall, routes: summary.routes, gates: gates.map(gateJson),
+    }, null, 2));
+  } else if (!f.quiet) {
+    printSummary(result, summary, config.out);
+  }
   if (!result.valid) {
     throw new RunError(`the run is not a valid measurement: ${result.invalidReasons.join('; ')}`, { hint: `figures written to ${config.out} anyway` });
   }
+  if (!f.json && !f.quiet) for (const line of gateLines(gates, colour)) out(line);
+  const failed = gates.filter((g) => !g.passed);
+  if (failed.length > 0) {
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
+    throw new GateError(`${failed.length} of ${gates.length} gate${gates.length === 1 ? '' : 's'} failed: ${describeGateResult(failed[0]!)}${more}`);
+  }
+}
+
+function gateJson(r: GateResult): Record<string, unknown> {
+  return { gate: r.gate.text, passed: r.passed, segment: r.segment, actual: r.actual, limit: r.gate.limit, requests: r.requests, ...(r.note ? { note: r.note } : {}) };
 }
 
 function progressLine(running: RunningReplay): string {
