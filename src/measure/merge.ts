@@ -12,19 +12,25 @@ function addAll(target: Histogram | null, base64: string): Histogram {
 }
 
 function mergeWindows(parts: SegmentResult[]): WindowCounts[] {
-  const byT = new Map<number, { count: number; errors: number; lat: Map<number, number> }>();
+  const byT = new Map<number, { count: number; errors: number; serverErrors: number | undefined; lat: Map<number, number> }>();
   for (const p of parts) {
     for (const w of p.windows) {
       let acc = byT.get(w.t);
-      if (!acc) byT.set(w.t, (acc = { count: 0, errors: 0, lat: new Map() }));
+      if (!acc) byT.set(w.t, (acc = { count: 0, errors: 0, serverErrors: 0, lat: new Map() }));
       acc.count += w.count;
       acc.errors += w.errors;
+      // a part without the field (an older run) makes the merged figure unknown
+      acc.serverErrors = acc.serverErrors === undefined || w.serverErrors === undefined ? undefined : acc.serverErrors + w.serverErrors;
       for (const [b, c] of w.lat) acc.lat.set(b, (acc.lat.get(b) ?? 0) + c);
     }
   }
   return [...byT]
     .sort((a, b) => a[0] - b[0])
-    .map(([t, w]) => ({ t, count: w.count, errors: w.errors, lat: [...w.lat].sort((a, b) => a[0] - b[0]) }));
+    .map(([t, w]) => ({
+      t, count: w.count, errors: w.errors,
+      ...(w.serverErrors === undefined ? {} : { serverErrors: w.serverErrors }),
+      lat: [...w.lat].sort((a, b) => a[0] - b[0]),
+    }));
 }
 
 /**

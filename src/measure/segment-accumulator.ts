@@ -9,6 +9,7 @@ import { latencyBucket } from './window-buckets.js';
 interface WindowAccumulator {
   count: number;
   errors: number;
+  serverErrors: number;
   lat: Map<number, number>;
 }
 
@@ -68,11 +69,12 @@ export class SegmentAccumulator {
     const t = Math.floor((s.intendedUs < 0 ? 0 : s.intendedUs) / this.windowUs);
     let w = this.windows[t];
     if (w === undefined) {
-      w = { count: 0, errors: 0, lat: new Map() };
+      w = { count: 0, errors: 0, serverErrors: 0, lat: new Map() };
       this.windows[t] = w;
     }
     w.count++;
     if (failed) w.errors++;
+    else if (ci === 5) w.serverErrors++;
     const b = latencyBucket(responseUs);
     w.lat.set(b, (w.lat.get(b) ?? 0) + 1);
   }
@@ -91,7 +93,7 @@ export class SegmentAccumulator {
     for (let t = 0; t < this.windows.length; t++) {
       const w = this.windows[t];
       if (w === undefined) continue;
-      windows.push({ t, count: w.count, errors: w.errors, lat: [...w.lat].sort((a, b) => a[0] - b[0]) });
+      windows.push({ t, count: w.count, errors: w.errors, serverErrors: w.serverErrors, lat: [...w.lat].sort((a, b) => a[0] - b[0]) });
     }
     const result: SegmentResult = {
       key: this.key,

@@ -36,7 +36,13 @@ export interface RunPlan {
 export interface WindowCounts {
   t: number;
   count: number;
+  /** Requests in the window that failed without a status (status 0). */
   errors: number;
+  /**
+   * Requests in the window answered with a 5xx. Optional: runs written before
+   * it existed lack it (read as unknown, not as 0).
+   */
+  serverErrors?: number;
   lat: Array<[bucket: number, count: number]>;
 }
 

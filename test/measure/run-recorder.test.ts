@@ -66,6 +66,19 @@ describe('RunRecorder', () => {
     expect(s.byErrorKind).toEqual({ timeout: 1 });
     expect([s.errors, s.serverErrors, s.mismatches]).toEqual([1, 1, 2]);
     expect(s.windows[0]!.errors).toBe(1);
+    expect(s.windows[0]!.serverErrors).toBe(1);
+  });
+
+  it('counts 5xx per window (serverErrors), by intended time, apart from failures', () => {
+    const rec = new RunRecorder({ windowUs: 1_000_000 });
+    rec.add(sample({ intendedUs: 100, status: 500 }));
+    rec.add(sample({ intendedUs: 200, status: 503 }));
+    rec.add(sample({ intendedUs: 1_500_000, doneUs: 1_501_000, status: 502 }));
+    rec.add(sample({ intendedUs: 1_600_000, doneUs: 1_601_000, status: 0, error: 'reset' }));
+    rec.add(sample({ intendedUs: 2_500_000, doneUs: 2_501_000, status: 200 }));
+    const s = rec.close().segments[0]!;
+    expect(s.windows.map((w) => [w.t, w.count, w.errors, w.serverErrors])).toEqual([[0, 2, 0, 2], [1, 2, 1, 1], [2, 1, 0, 0]]);
+    expect(s.serverErrors).toBe(3);
   });
 });
 
@@ -83,6 +96,21 @@ describe('mergeRuns', () => {
     expect([m.segments[0]!.p50, m.segments[0]!.p99, m.segments[0]!.max]).toEqual([w.segments[0]!.p50, w.segments[0]!.p99, w.segments[0]!.max]);
     expect(m.segments[0]!.windows).toEqual(w.segments[0]!.windows);
     expect(m.mergedFrom).toBe(2);
+  });
+
+  it('sums per-window serverErrors; a part from before the field makes it unknown', () => {
+    const a = new RunRecorder({ windowUs: 1_000_000 });
+    a.add(sample({ intendedUs: 10, status: 500 }));
+    const b = new RunRecorder({ windowUs: 1_000_000 });
+    b.add(sample({ intendedUs: 20, status: 502 }));
+    const second = { plan: { ...run(new RunRecorder({ windowUs: 1 })).plan, shard: { index: 2, count: 2 } } };
+    const ra = run(a);
+    const rb = run(b, second);
+    expect(mergeRuns([ra, rb]).segments[0]!.windows[0]!.serverErrors).toBe(2);
+    const old = { ...rb, segments: rb.segments.map((s) => ({ ...s, windows: s.windows.map(({ serverErrors: _drop, ...w }) => w) })) };
+    const merged = mergeRuns([ra, old]).segments[0]!.windows[0]!;
+    expect(merged.count).toBe(2);
+    expect('serverErrors' in merged).toBe(false);
   });
 
   it('refuses results of different recordings or plans with a clear message', () => {
