@@ -1,5 +1,6 @@
 import { InputError } from '../model/errors.js';
 import { RecordingReader } from '../store/recording-reader.js';
+import { peakOverlap } from './plan-concurrency.js';
 import type { RecordingSource } from './recording-source.js';
 
 /**
@@ -21,6 +22,7 @@ export function openRecordingSource(path: string, options: { digest?: boolean } 
       sessions: counts.sessions,
       lastOffsetUs: counts.lastOffsetUs,
       upstream: reader.meta().upstream,
+      peakSessions: () => peakOverlap(reader.sessionInfos()),
       read: () => reader.sessions({ withBodies: true }),
       close: () => reader.close(),
     };

@@ -1,4 +1,5 @@
 import type { Session } from '../model/session.js';
+import { peakOverlap } from './plan-concurrency.js';
 
 /** Where a replay's sessions come from: a recording file, or memory in tests. */
 export interface RecordingSource {
@@ -11,6 +12,8 @@ export interface RecordingSource {
   lastOffsetUs: number;
   /** Origin the traffic was recorded from, when known. */
   upstream: string | null;
+  /** Most recorded sessions open (first start to last end) at the same time; computed when asked. */
+  peakSessions(): number;
   /** A fresh pass over the sessions, ordered by start (called once per loop). */
   read(): Iterable<Session>;
   close(): void;
@@ -32,6 +35,7 @@ export function memorySource(sessions: Session[], path = 'memory', digest = 'mem
     sessions: sorted.length,
     lastOffsetUs: last,
     upstream: null,
+    peakSessions: () => peakOverlap(sorted),
     read: () => sorted,
     close: () => undefined,
   };

@@ -8,6 +8,7 @@ import { GateError, RunError, UsageError } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
 import { openRecordingSource } from '../../replay/open-recording.js';
+import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
 import {
   parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
@@ -28,7 +29,6 @@ interface ReplayFlags {
 
 type CliConfig = ReplayConfig & { out: string; gates: Gate[] };
 
-const DEFAULT_CONCURRENCY = 1000;
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -51,7 +51,7 @@ export function registerReplay(program: Command): void {
     .option('--seed <n>', 'seed of every random choice (sampling, jitter, shards)', '1')
     .option('--shard <i/N>', 'take shard i of N of the sessions (run the others elsewhere, then report merge)', '1/1')
     .option('--start-at <iso>', 'wall-clock time to start at, so shards begin together')
-    .option('--concurrency <c>', `requests in flight at most (default ${DEFAULT_CONCURRENCY}); queueing counts in response time`)
+    .option('--concurrency <c>', 'requests in flight at most (default: sized for the plan, see docs/replay.md); queueing counts in response time')
     .option('--timeout <d>', 'per-request timeout', '10s')
     .option('--workers <w>', 'worker threads (default: cores - 1, at least 1)')
     .option('--header <h>', "header on every request, 'Name: value' ($VAR expanded); repeatable", collect, [])
@@ -85,7 +85,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const durationUs = durationText !== undefined ? parseDurationUs(durationText, '--duration') : null;
   if (durationUs === 0) throw new UsageError('--duration must be more than 0');
   const jitterUs = parseDurationUs(f.jitter ?? sr.jitter ?? '1s', '--jitter');
-  const concurrency = f.concurrency !== undefined ? parsePositiveInt(f.concurrency, '--concurrency') : (sr.concurrency ?? DEFAULT_CONCURRENCY);
+  const concurrencyFlag = f.concurrency !== undefined ? parsePositiveInt(f.concurrency, '--concurrency') : sr.concurrency;
   const workers = f.workers !== undefined ? parsePositiveInt(f.workers, '--workers') : Math.max(1, availableParallelism() - 1);
   const windowUs = parseDurationUs(f.window, '--window');
   const timeoutUs = parseDurationUs(f.timeout, '--timeout');
@@ -105,6 +105,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outPath = f.out ?? `reports/run-${stamp}.json`;
   const source = openRecordingSource(recording);
+  const concurrency = concurrencyFlag ?? defaultConcurrency(source.peakSessions(), scale, plan.shard.count);
   if (source.upstream !== null && new URL(source.upstream).origin === target) {
     warn(`--target ${target} is the origin this recording was made from`);
   }
