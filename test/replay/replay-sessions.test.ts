@@ -104,7 +104,8 @@ describe('replaying sessions', () => {
     expect(fail.mismatches).toBe(1);
     expect(r.totals).toMatchObject({ requests: 3, errors: 0, serverErrors: 1, mismatches: 1, bytes: 15, sessions: 2, unsent: 0 });
     expect(r.segments[1]!.p99).toBeGreaterThan(0);
-    expect(r.segments[1]!.windows).toEqual([{ t: 0, count: 1, errors: 0, lat: [expect.any(Array)] }]);
+    expect(r.segments[1]!.windows).toEqual([{ t: 0, count: 1, errors: 0, serverErrors: 0, lat: [expect.any(Array)] }]);
+    expect(fail.windows).toEqual([{ t: 0, count: 1, errors: 0, serverErrors: 1, lat: [expect.any(Array)] }]);
   });
 
   it('a target that refuses connections yields errors in the data and an invalid run', async () => {
