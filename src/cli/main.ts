@@ -30,7 +30,6 @@ export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('flashback')
     .description('Record HTTP traffic, replay it at 10x, compare latency distributions by route and cohort.')
     .version(TOOL_VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
   const versionOnly = only === '-V' || only === '--version';
@@ -43,7 +42,7 @@ export async function buildProgram(only?: string): Promise<Command> {
 }
 
 function applyErrorHandling(cmd: Command): void {
-  cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  cmd.exitOverride();
   for (const sub of cmd.commands) applyErrorHandling(sub);
 }
 
