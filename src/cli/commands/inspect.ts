@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { formatUs, parsePositiveInt } from '../../model/units.js';
+import { formatBytes, formatUs, parsePositiveInt } from '../../model/units.js';
 import { RecordingReader } from '../../store/recording-reader.js';
 import type { RecordingSummary, StatusClass } from '../../store/recording-summary.js';
 import { colour, out, tableStyle } from '../output.js';
@@ -30,19 +30,6 @@ export function registerInspect(program: Command): void {
       if (opts.json) out(JSON.stringify({ inspect: INSPECT_JSON_VERSION, ...summary }, null, 2));
       else for (const line of renderInspect(summary, top)) out(line);
     });
-}
-
-/** `1.5 MiB`, `820 B`. */
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
 function statusMix(status: Record<StatusClass, number>): string {

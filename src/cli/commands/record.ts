@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RunError, UsageError } from '../../model/errors.js';
-import { parseBytes, parseDurationUs } from '../../model/units.js';
+import { formatBytes, parseBytes, parseDurationUs } from '../../model/units.js';
 import { defaultCaDir } from '../../record/ca.js';
 import { probeTarget } from '../../record/probe-target.js';
 import { startRecording, type Recording, type RecordingOptions, type RecordingSummary } from '../../record/start-recording.js';
@@ -165,17 +165,4 @@ function printSummary(sum: RecordingSummary): void {
       `${formatBytes(s.requestBytes)} sent, ${formatBytes(s.responseBytes)} received → ${sum.path}`,
   );
   if (sum.keyPath) out(`redaction key: ${sum.keyPath} (keep it private; it re-derives the redacted tokens)`);
-}
-
-/** `1.5 MiB`, `820 B`. */
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
