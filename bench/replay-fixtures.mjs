@@ -1,6 +1,6 @@
 // Shared by bench/replay-*.mjs: generated recordings (cached under /tmp) and a
 // way to measure a child process's CPU time (utime+stime of reaped children).
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 
 const CLK_TCK = 100;
@@ -25,6 +25,7 @@ export function measureChild(cmd, args, options = {}) {
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     let peakRssMiB = 0;
+    let peakFds = 0;
     const rssSamples = [];
     const sampler = setInterval(() => {
       try {
@@ -37,13 +38,14 @@ export function measureChild(cmd, args, options = {}) {
         }
         const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
         if (hwm && Number(hwm[1]) / 1024 > peakRssMiB) peakRssMiB = Number(hwm[1]) / 1024;
+        if (options.fds) peakFds = Math.max(peakFds, readdirSync(`/proc/${child.pid}/fd`).length);
       } catch {
         // exited between samples
       }
     }, options.sampleMs ?? 200);
     child.on('close', (code) => {
       clearInterval(sampler);
-      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, rssSamples, stderr });
+      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, peakFds, rssSamples, stderr });
     });
   });
 }

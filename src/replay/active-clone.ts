@@ -1,15 +1,18 @@
+import type { Client } from 'undici';
 import type { CookieJar } from './cookie-jar.js';
 import type { CloneState } from './request-builder.js';
 import type { SessionPlan } from './session-plan.js';
 
-/** A clone while it runs: its plan, cookie jar, live values and how many steps are left. */
+/** A clone while it runs: its plan, cookie jar, live values, connections and what it still has to do. */
 export class ActiveClone implements CloneState {
   jar: CookieJar | null = null;
   vars: Array<string | undefined>;
-  remaining: number;
+  /** Steps queued or in flight; the clone ends when this drops to 0. */
+  pending = 0;
+  /** Its idle connections (per-clone mode), null when it holds none. */
+  idle: Client[] | null = null;
 
   constructor(readonly plan: SessionPlan, readonly startUs: number) {
     this.vars = plan.vars > 0 ? new Array(plan.vars) : [];
-    this.remaining = plan.steps.length;
   }
 }

@@ -88,6 +88,13 @@ export function parseHeaderFlag(text: string, env: Record<string, string | undef
   return { name, value };
 }
 
+/** Parses `--connections per-clone|shared`. */
+export function parseConnections(text: string): 'per-clone' | 'shared' {
+  const t = String(text).trim();
+  if (t !== 'per-clone' && t !== 'shared') throw new UsageError(`--connections must be per-clone or shared (got "${text}")`);
+  return t;
+}
+
 /** Parses `--seed` (any integer, kept to 32 bits). */
 export function parseSeed(text: string): number {
   const s = String(text).trim();

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { RunRecorder } from '../measure/run-recorder.js';
 import type { Sample } from '../model/sample.js';
 import { ActiveClone } from './active-clone.js';
-import { ClientPool } from './client-pool.js';
+import { createConnections, type ConnectionMode, type Connections } from './connections.js';
 import type { PlannedClone } from './clone-planner.js';
 import { RequestTimeoutError } from './error-kind.js';
 import { ReadyQueue } from './ready-queue.js';
@@ -18,8 +18,10 @@ export interface RunnerOptions {
   target: string;
   clones: Iterator<PlannedClone>;
   recorder: RunRecorder;
-  /** Cap on requests in flight (and keep-alive connections to the target). */
+  /** Cap on requests in flight. */
   concurrency: number;
+  /** Each clone its own connections (default), or one shared pool. */
+  connections?: ConnectionMode;
   timeoutUs: number;
   /** Stop sending at this replay time, or null to run until the plan is done. */
   durationUs: number | null;
@@ -38,6 +40,8 @@ export interface RunnerOutcome {
   /** Requests that got an HTTP status (any). */
   responses: number;
   interrupted: boolean;
+  /** Connections opened to the target over the run. */
+  connectionsOpened: number;
 }
 
 /** A live view for progress lines. */
@@ -65,7 +69,7 @@ const MAX_QUEUED = 20_000;
  * response into the recorder. No closure or promise per request.
  */
 export class ReplayRunner implements SlotOwner {
-  private readonly pool: ClientPool;
+  private readonly pool: Connections;
   private readonly ready = new ReadyQueue<ActiveClone>();
   private readonly free: RequestSlot[] = [];
   private readonly inflight: RequestSlot[] = [];
@@ -101,7 +105,7 @@ export class ReplayRunner implements SlotOwner {
 
   constructor(private readonly options: RunnerOptions) {
     const timeoutMs = Math.max(1, Math.round(options.timeoutUs / 1000));
-    this.pool = new ClientPool(options.target, {
+    this.pool = createConnections(options.connections ?? 'per-clone', options.target, {
       pipelining: 1,
       keepAliveTimeout: 30_000,
       connectTimeout: timeoutMs,
@@ -223,14 +227,23 @@ export class ReplayRunner implements SlotOwner {
       const step = steps[j]!;
       if (step.dep >= 0) continue;
       const due = planned.startUs + step.offsetUs;
-      if (durationUs === null || due < durationUs) this.ready.push(due, clone, j);
+      if (durationUs === null || due < durationUs) {
+        this.ready.push(due, clone, j);
+        clone.pending++;
+      }
     }
   }
 
   private dispatch(clone: ActiveClone, stepIndex: number, intendedUs: number): void {
     const plan = clone.plan;
     const step = plan.steps[stepIndex]!;
-    const opts = step.fixed !== null && clone.jar === null ? step.fixed : buildRequest(plan, step, clone, this.dropped);
+    let opts;
+    if (step.fixed !== null && clone.jar === null) {
+      opts = step.fixed;
+      this.dropped.count += step.droppedRedacted;
+    } else {
+      opts = buildRequest(plan, step, clone, this.dropped);
+    }
     const slot = this.free.pop() ?? new RequestSlot(this);
     slot.reset(clone, stepIndex, intendedUs, step.sources.length > 0, step.keepBody);
     const now = this.nowUs();
@@ -238,7 +251,7 @@ export class ReplayRunner implements SlotOwner {
     slot.deadlineUs = now + this.options.timeoutUs;
     slot.inflightIndex = this.inflight.length;
     this.inflight.push(slot);
-    const client = this.pool.acquire();
+    const client = this.pool.acquire(clone);
     slot.client = client;
     client.dispatch(opts as unknown as Dispatcher.DispatchOptions, slot as unknown as Dispatcher.DispatchHandler);
   }
@@ -272,19 +285,24 @@ export class ReplayRunner implements SlotOwner {
     if (slot.setCookies !== null || step.sources.length > 0) applyResponse(clone, slot, Date.now());
     const deps = step.dependents;
     const durationUs = this.options.durationUs;
+    clone.pending--;
     if (!this.stopped) {
       for (let k = 0; k < deps.length; k++) {
         const d = deps[k]!;
         const due = now + steps[d]!.gapUs;
-        if (durationUs === null || due < durationUs) this.ready.push(due, clone, d);
+        if (durationUs === null || due < durationUs) {
+          this.ready.push(due, clone, d);
+          clone.pending++;
+        }
       }
     }
+    if (clone.pending === 0) this.pool.cloneDone(clone);
     this.requestTick();
   }
 
   /** Returns a slot to the pool once undici is done with it (called by the slot). */
   release(slot: RequestSlot): void {
-    if (slot.client !== null) this.pool.release(slot.client);
+    if (slot.client !== null) this.pool.release(slot.clone!, slot.client);
     slot.client = null;
     slot.clone = null;
     slot.headers = null;
@@ -317,6 +335,7 @@ export class ReplayRunner implements SlotOwner {
       droppedRedactedHeaders: this.dropped.count,
       responses: this.responses,
       interrupted: this.interrupted,
+      connectionsOpened: this.pool.opened,
     });
   }
 }

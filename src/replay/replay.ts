@@ -63,6 +63,7 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       plan: { ...config.plan, worker: { index: w, count: workers } },
       headers: config.headers,
       concurrency: Math.max(1, Math.ceil(config.concurrency / workers)),
+      ...(config.connections === undefined ? {} : { connections: config.connections }),
       timeoutUs: config.timeoutUs,
       windowUs: config.windowUs,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),

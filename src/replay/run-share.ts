@@ -1,6 +1,7 @@
 import { initHistograms } from '../measure/histogram.js';
 import { RunRecorder, type RecordedRun } from '../measure/run-recorder.js';
 import { planClones } from './clone-planner.js';
+import type { ConnectionMode } from './connections.js';
 import type { RecordingSource } from './recording-source.js';
 import type { ExtraHeader, PlanOptions } from './replay-options.js';
 import { ReplayRunner, type RunnerOutcome, type RunnerProgress } from './replay-runner.js';
@@ -11,6 +12,8 @@ export interface ShareConfig {
   plan: PlanOptions;
   headers: ExtraHeader[];
   concurrency: number;
+  /** Each clone its own connections (default), or one shared pool. */
+  connections?: ConnectionMode;
   timeoutUs: number;
   windowUs: number;
   startAtMs?: number;
@@ -42,6 +45,7 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
       clones,
       recorder,
       concurrency: config.concurrency,
+      ...(config.connections === undefined ? {} : { connections: config.connections }),
       timeoutUs: config.timeoutUs,
       durationUs: config.plan.durationUs,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),

@@ -11,7 +11,7 @@ import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
 import {
-  parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
+  parseConnections, parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import { checkSingleRunGates, describeGateResult, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
@@ -24,7 +24,7 @@ interface ReplayFlags {
   target?: string; scale?: string; speed?: string; duration?: string; ramp: string; jitter?: string;
   methods?: string; routes?: string; seed: string; shard: string; startAt?: string; concurrency?: string;
   timeout: string; workers?: string; header: string[]; out?: string; label?: string; window: string;
-  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[];
+  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[]; connections: string;
 }
 
 type CliConfig = ReplayConfig & { out: string; gates: Gate[] };
@@ -52,6 +52,7 @@ export function registerReplay(program: Command): void {
     .option('--shard <i/N>', 'take shard i of N of the sessions (run the others elsewhere, then report merge)', '1/1')
     .option('--start-at <iso>', 'wall-clock time to start at, so shards begin together')
     .option('--concurrency <c>', 'requests in flight at most (default: sized for the plan, see docs/replay.md); queueing counts in response time')
+    .option('--connections <mode>', 'per-clone: each copy of a session opens its own connections, like a real user; shared: one keep-alive pool', 'per-clone')
     .option('--timeout <d>', 'per-request timeout', '10s')
     .option('--workers <w>', 'worker threads (default: cores - 1, at least 1)')
     .option('--header <h>', "header on every request, 'Name: value' ($VAR expanded); repeatable", collect, [])
@@ -88,6 +89,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const concurrencyFlag = f.concurrency !== undefined ? parsePositiveInt(f.concurrency, '--concurrency') : sr.concurrency;
   const workers = f.workers !== undefined ? parsePositiveInt(f.workers, '--workers') : Math.max(1, availableParallelism() - 1);
   const windowUs = parseDurationUs(f.window, '--window');
+  const connections = parseConnections(f.connections);
   const timeoutUs = parseDurationUs(f.timeout, '--timeout');
   if (windowUs <= 0 || timeoutUs <= 0) throw new UsageError('--window and --timeout must be more than 0');
   const plan = {
@@ -110,7 +112,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     warn(`--target ${target} is the origin this recording was made from`);
   }
   return {
-    source, target, plan, headers, concurrency, timeoutUs, windowUs, workers, maxSendLagUs,
+    source, target, plan, headers, concurrency, connections, timeoutUs, windowUs, workers, maxSendLagUs,
     label: f.label ?? basename(outPath).replace(/\.json$/, ''),
     toolVersion: TOOL_VERSION,
     out: outPath,

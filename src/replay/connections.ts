@@ -1,0 +1,111 @@
+import { Client } from 'undici';
+import type { ActiveClone } from './active-clone.js';
+import { ClientPool } from './client-pool.js';
+
+/** How clones get connections: `per-clone` (each its own, like real users) or `shared` (one pool). */
+export type ConnectionMode = 'per-clone' | 'shared';
+
+/** Hands connections to requests and takes them back. */
+export interface Connections {
+  acquire(clone: ActiveClone): Client;
+  /** Gives a client back once undici is done with its request. */
+  release(clone: ActiveClone, client: Client): void;
+  /** The clone has nothing queued or in flight any more. */
+  cloneDone(clone: ActiveClone): void;
+  /** Connections open right now. */
+  readonly open: number;
+  /** Connections opened over the run. */
+  readonly opened: number;
+  /** Closes everything (requests still hanging are aborted). */
+  destroy(): Promise<void>;
+}
+
+function quietClose(c: Client): void {
+  c.close().catch(() => undefined);
+}
+
+/**
+ * Every clone owns its connections, like a real user: an idle stack of its
+ * own undici `Client`s (as many as it had requests in flight at once, so
+ * usually one), opened on its first request and closed when the clone ends.
+ */
+export class PerCloneConnections implements Connections {
+  private readonly live = new Set<Client>();
+  opened = 0;
+
+  constructor(private readonly origin: string, private readonly options: Client.Options) {}
+
+  get open(): number {
+    return this.live.size;
+  }
+
+  acquire(clone: ActiveClone): Client {
+    const c = clone.idle?.pop();
+    if (c !== undefined) return c;
+    const fresh = new Client(this.origin, this.options);
+    this.live.add(fresh);
+    this.opened++;
+    return fresh;
+  }
+
+  release(clone: ActiveClone, client: Client): void {
+    if (clone.pending === 0) {
+      this.live.delete(client);
+      quietClose(client);
+    } else {
+      (clone.idle ??= []).push(client);
+    }
+  }
+
+  cloneDone(clone: ActiveClone): void {
+    const idle = clone.idle;
+    if (idle === null) return;
+    for (const c of idle) {
+      this.live.delete(c);
+      quietClose(c);
+    }
+    clone.idle = null;
+  }
+
+  async destroy(): Promise<void> {
+    const all = [...this.live];
+    this.live.clear();
+    await Promise.all(all.map((c) => c.destroy()));
+  }
+}
+
+/** All clones share one pool of keep-alive connections (`--connections shared`). */
+export class SharedConnections implements Connections {
+  private readonly pool: ClientPool;
+
+  constructor(origin: string, options: Client.Options) {
+    this.pool = new ClientPool(origin, options);
+  }
+
+  get open(): number {
+    return this.pool.size;
+  }
+
+  get opened(): number {
+    return this.pool.size;
+  }
+
+  acquire(): Client {
+    return this.pool.acquire();
+  }
+
+  release(_clone: ActiveClone, client: Client): void {
+    this.pool.release(client);
+  }
+
+  cloneDone(): void {}
+
+  destroy(): Promise<void> {
+    return this.pool.destroy();
+  }
+}
+
+/** The connections of a mode. */
+export function createConnections(mode: ConnectionMode, origin: string, options: Client.Options): Connections {
+  return mode === 'shared' ? new SharedConnections(origin, options) : new PerCloneConnections(origin, options);
+}
