@@ -1,4 +1,5 @@
 import { cookieHeader, type CookieJar } from './cookie-jar.js';
+import { scrubRedactedBody } from './redacted-body.js';
 import type { RequestOptions, SessionPlan, Step } from './session-plan.js';
 
 /** What a clone carries between its requests. */
@@ -29,7 +30,8 @@ function replaceBounded(text: string, recorded: string, live: string): string {
  * Builds the request of `step` for one clone: live correlated values in the
  * path, headers and body; the clone's cookies; headers whose recorded value
  * is a `redacted:` token with no live value are dropped and counted in
- * `dropped.count`. Steps with `fixed` options never come here unless the
+ * `dropped.count`; so are `redacted:` tokens still in the body after
+ * substitution (JSON strings blanked, form fields dropped). Steps with `fixed` options never come here unless the
  * clone has cookies.
  */
 export function buildRequest(plan: SessionPlan, step: Step, state: CloneState, dropped: { count: number }): RequestOptions {
@@ -51,6 +53,11 @@ export function buildRequest(plan: SessionPlan, step: Step, state: CloneState, d
   dropped.count += step.droppedRedacted;
   const cookie = cookieHeader(step.cookies, state.jar, plan.serverCookies, dropped);
   if (cookie !== '') headers.push('cookie', cookie);
+  if (step.scrubBody !== null && bodyText !== null) {
+    const scrubbed = scrubRedactedBody(bodyText, step.scrubBody);
+    bodyText = scrubbed.text;
+    dropped.count += scrubbed.dropped;
+  }
   const body = bodyText !== null && bodyText !== step.bodyText ? Buffer.from(bodyText) : step.body;
   return { path, method: step.method, headers, body };
 }

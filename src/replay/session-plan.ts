@@ -3,6 +3,7 @@ import { HOP_BY_HOP, type Exchange } from '../model/exchange.js';
 import { segmentKey } from '../model/segment.js';
 import type { Session } from '../model/session.js';
 import { findCorrelations, type Source, type Substitution } from './correlation.js';
+import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind } from './redacted-body.js';
 import type { ExtraHeader } from './replay-options.js';
 
 /** Dispatch options undici takes (`Pool.dispatch`), pre-built once per step when nothing varies per clone. */
@@ -42,8 +43,10 @@ export interface Step {
   sources: Source[];
   /** The response body is needed (a JSON source). */
   keepBody: boolean;
-  /** Redacted query parameters removed from the path at plan time. */
+  /** Redacted query parameters and body values removed at plan time (counted per request sent). */
   droppedRedacted: number;
+  /** The body may still hold `redacted:` tokens after substitution: scrub it per clone as this kind. */
+  scrubBody: BodyKind | null;
 }
 
 /** A recorded session turned into steps, shared by all its clones. */
@@ -159,8 +162,23 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
       for (let h = headers.length - 2; h >= 0; h -= 2) if (headers[h] === 'accept-encoding') headers.splice(h, 2);
     }
     for (const h of options.headers) headers.push(h.name, h.value);
-    const [path, droppedRedacted] = dropRedactedQuery(ex.target);
-    const body = ex.requestBody && ex.requestBody.length > 0 ? Buffer.from(ex.requestBody) : null;
+    const [path, droppedQuery] = dropRedactedQuery(ex.target);
+    let droppedRedacted = droppedQuery;
+    let body = ex.requestBody && ex.requestBody.length > 0 ? Buffer.from(ex.requestBody) : null;
+    let scrubBody: BodyKind | null = null;
+    if (body !== null && mayHoldRedacted(body)) {
+      const kind = bodyKindOf(ex.requestHeaders.find(([n]) => n === 'content-type')?.[1] ?? null);
+      if (subs.some((s) => s.inBody)) {
+        // live values first (per clone), then what is still a token goes
+        scrubBody = kind;
+      } else {
+        const scrubbed = scrubRedactedBody(body.toString('utf8'), kind);
+        if (scrubbed.dropped > 0) {
+          body = Buffer.from(scrubbed.text);
+          droppedRedacted += scrubbed.dropped;
+        }
+      }
+    }
     const usesJar = cookies.length > 0 || serverCookies.size > 0;
     const fixed = !usesJar && varying.length === 0 && subs.length === 0;
     return {
@@ -182,6 +200,7 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
       sources,
       keepBody,
       droppedRedacted,
+      scrubBody,
     };
   });
   steps.forEach((s, j) => {
