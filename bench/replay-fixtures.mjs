@@ -27,6 +27,8 @@ export function measureChild(cmd, args, options = {}) {
     let peakRssMiB = 0;
     let peakFds = 0;
     const rssSamples = [];
+    /** [RssAnon, RssFile] MiB per sample: heap and buffers vs mapped files (the recording, via SQLite mmap). */
+    const splitSamples = [];
     const sampler = setInterval(() => {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -34,6 +36,9 @@ export function measureChild(cmd, args, options = {}) {
         if (m) {
           const mib = Number(m[1]) / 1024;
           rssSamples.push(mib);
+          const anon = /RssAnon:\s+(\d+) kB/.exec(status);
+          const file = /RssFile:\s+(\d+) kB/.exec(status);
+          if (anon && file) splitSamples.push([Number(anon[1]) / 1024, Number(file[1]) / 1024]);
           if (mib > peakRssMiB) peakRssMiB = mib;
         }
         const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -45,7 +50,7 @@ export function measureChild(cmd, args, options = {}) {
     }, options.sampleMs ?? 200);
     child.on('close', (code) => {
       clearInterval(sampler);
-      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, peakFds, rssSamples, stderr });
+      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, peakFds, rssSamples, splitSamples, stderr });
     });
   });
 }

@@ -45,3 +45,9 @@ const s = m.rssSamples;
 const at = (f) => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))]?.toFixed(0);
 console.log(`replayed ${run.totals.requests} requests in ${run.totals.sessions} sessions in ${(run.durationUs / 1e6).toFixed(1)} s (${m.wallSeconds.toFixed(1)} s with start-up), errors ${run.totals.errors}, valid ${run.valid}`);
 console.log(`RSS MiB at 10% / 25% / 50% / 75% / 100% of the run: ${at(0.1)} / ${at(0.25)} / ${at(0.5)} / ${at(0.75)} / ${at(1)}; peak ${m.peakRssMiB.toFixed(0)} MiB (${s.length} samples, 1 s apart)`);
+// RssAnon (heap, WASM, buffers) should be flat; RssFile grows with the recording's pages SQLite has mapped (page cache, reclaimable)
+const sp = m.splitSamples;
+const atSplit = (f, i) => sp[Math.min(sp.length - 1, Math.floor(f * (sp.length - 1)))]?.[i].toFixed(0);
+if (sp.length > 0) {
+  console.log(`RssAnon MiB at 10% / 50% / 100%: ${atSplit(0.1, 0)} / ${atSplit(0.5, 0)} / ${atSplit(1, 0)}; RssFile (mapped recording) ${atSplit(0.1, 1)} / ${atSplit(0.5, 1)} / ${atSplit(1, 1)}`);
+}

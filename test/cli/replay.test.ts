@@ -35,6 +35,7 @@ describe('flashback replay (bad input: one line, exit 2)', () => {
     ['--scale ten', ['--scale', 'ten'], /--scale must be a positive number \(got "ten"\)/],
     ['--shard 4/3', ['--shard', '4/3'], /--shard must be i\/N with 1 <= i <= N/],
     ['--speed 0', ['--speed', '0'], /--speed must be a positive number/],
+    ['--connections pooled', ['--connections', 'pooled'], /--connections must be per-clone or shared \(got "pooled"\)/],
     ['--header without a colon', ['--header', 'Authorization'], /--header must look like 'Name: value'/],
     ['--header with an unset variable', ['--header', 'Authorization: Bearer $FB_TEST_UNSET_TOKEN'], /\$FB_TEST_UNSET_TOKEN is not set/],
   ];
