@@ -176,8 +176,11 @@ export class ReplayRunner implements SlotOwner {
     const now = this.nowUs();
     const horizon = now + SLACK_US;
     const durationUs = this.options.durationUs;
-    if (durationUs !== null && now >= durationUs && !this.stopped) this.stopSending(now);
+    // At the end of --duration, what is due before it is sent first (late if the loop was late,
+    // which send lag shows); only what the concurrency cap still holds back counts as unsent.
+    const ending = durationUs !== null && now >= durationUs && !this.stopped;
     while (this.next !== null && this.next.startUs <= horizon) {
+      if (ending && this.next.startUs >= durationUs) break;
       // A generator that has fallen this far behind is not measuring anything any more: shed
       // new sessions (their requests count as unsent) rather than grow without bound.
       if (this.ready.size >= MAX_QUEUED) this.unsent += this.next.plan.steps.length;
@@ -189,6 +192,7 @@ export class ReplayRunner implements SlotOwner {
       const intendedUs = this.ready.pop();
       this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
     }
+    if (ending) this.stopSending(now);
     if (this.next === null && this.ready.size === 0 && this.inflight.length === 0) {
       this.complete();
       return;
