@@ -139,7 +139,10 @@ async function runDemo(s: DemoSettings): Promise<void> {
       const run = spawnFlashback(
         ['replay', recording, '--target', target.url, '--scale', String(s.scale), '--seed', String(s.seed),
           '--label', profile, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)])],
-        indent,
+        // progress and verdict lines; the replay's own per-route table is left for step 6
+        (line) => {
+          if (!/^[┌│├└]/.test(line)) indent(line);
+        },
       );
       children.push(run);
       const status = await run.exited;
