@@ -1,4 +1,4 @@
-import { Client } from 'undici';
+import { Client, type ClientOptions } from './undici-client.js';
 
 /**
  * Keep-alive connections to one origin: one undici `Client` per connection,
@@ -12,7 +12,7 @@ export class ClientPool {
 
   constructor(
     private readonly origin: string,
-    private readonly options: Client.Options,
+    private readonly options: ClientOptions,
   ) {}
 
   /** An idle client, or a new one (the caller keeps requests in flight within its cap). */

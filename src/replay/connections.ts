@@ -1,4 +1,4 @@
-import { Client } from 'undici';
+import { Client, type ClientOptions } from './undici-client.js';
 import type { ActiveClone } from './active-clone.js';
 import { ClientPool } from './client-pool.js';
 
@@ -33,7 +33,7 @@ export class PerCloneConnections implements Connections {
   private readonly live = new Set<Client>();
   opened = 0;
 
-  constructor(private readonly origin: string, private readonly options: Client.Options) {}
+  constructor(private readonly origin: string, private readonly options: ClientOptions) {}
 
   get open(): number {
     return this.live.size;
@@ -78,7 +78,7 @@ export class PerCloneConnections implements Connections {
 export class SharedConnections implements Connections {
   private readonly pool: ClientPool;
 
-  constructor(origin: string, options: Client.Options) {
+  constructor(origin: string, options: ClientOptions) {
     this.pool = new ClientPool(origin, options);
   }
 
@@ -106,6 +106,6 @@ export class SharedConnections implements Connections {
 }
 
 /** The connections of a mode. */
-export function createConnections(mode: ConnectionMode, origin: string, options: Client.Options): Connections {
+export function createConnections(mode: ConnectionMode, origin: string, options: ClientOptions): Connections {
   return mode === 'shared' ? new SharedConnections(origin, options) : new PerCloneConnections(origin, options);
 }

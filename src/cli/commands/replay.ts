@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { summarizeRoutes, type RouteSummary } from '../../measure/route-summary.js';
 import { writeRunResult } from '../../measure/run-file.js';
-import { GateError, RunError, UsageError } from '../../model/errors.js';
+import { RunError, UsageError } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
 import { openRecordingSource } from '../../replay/open-recording.js';
@@ -14,10 +14,9 @@ import {
   parseConnections, parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
-import { checkSingleRunGates, describeGateResult, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
-import { gateLines } from '../../report/render-table.js';
+import type { Gate } from '../../report/gates.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
-import { colour, out, tableStyle, warn } from '../output.js';
+import { out, tableStyle, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 interface ReplayFlags {
@@ -27,7 +26,7 @@ interface ReplayFlags {
   maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[]; connections: string;
 }
 
-type CliConfig = ReplayConfig & { out: string; gates: Gate[] };
+type CliConfig = ReplayConfig & { out: string; thresholds: string[] };
 
 
 function collect(value: string, previous: string[]): string[] {
@@ -67,7 +66,9 @@ export function registerReplay(program: Command): void {
     .action(async (recording: string, flags: ReplayFlags) => {
       const config = buildConfig(recording, flags);
       try {
-        await execute(config, flags);
+        const gating = flags.failOn.length + config.thresholds.length > 0 ? await import('./replay-gates.js') : null;
+        const gates = gating ? gating.prepareGates(flags.failOn, config.thresholds, flags.scenario) : [];
+        await execute(config, flags, gates, gating);
       } finally {
         config.source.close();
       }
@@ -76,8 +77,6 @@ export function registerReplay(program: Command): void {
 
 function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const scenario: Scenario = f.scenario ? loadScenario(f.scenario) : {};
-  const gates = [...parseGates(f.failOn, '--fail-on'), ...parseGates(scenario.thresholds ?? [], `threshold in ${f.scenario ?? 'the scenario'}`)];
-  checkSingleRunGates(gates);
   const sr = scenario.replay ?? {};
   const target = parseTarget(f.target);
   const scale = f.scale !== undefined ? parsePositiveNumber(f.scale, '--scale') : (sr.scale ?? 1);
@@ -116,12 +115,12 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     label: f.label ?? basename(outPath).replace(/\.json$/, ''),
     toolVersion: TOOL_VERSION,
     out: outPath,
-    gates,
+    thresholds: scenario.thresholds ?? [],
     ...(startAtMs === undefined ? {} : { startAtMs }),
   };
 }
 
-async function execute(config: CliConfig, f: ReplayFlags): Promise<void> {
+async function execute(config: CliConfig, f: ReplayFlags, gates: Gate[], gating: typeof import('./replay-gates.js') | null): Promise<void> {
   await probeTarget(config.target, Math.min(5000, Math.round(config.timeoutUs / 1000)));
   const running = startReplay(config);
   const onSignal = (): void => running.stop();
@@ -139,11 +138,11 @@ async function execute(config: CliConfig, f: ReplayFlags): Promise<void> {
   }
   writeRunResult(config.out, result);
   const summary = summarizeRoutes(result);
-  const gates = result.valid ? evaluateGates(config.gates, result) : [];
+  const judged = result.valid && gating !== null ? gating.judgeRun(gates, result) : null;
   if (f.json) {
     out(JSON.stringify({
       out: config.out, valid: result.valid, invalidReasons: result.invalidReasons, totals: result.totals,
-      overall: summary.overall, routes: summary.routes, gates: gates.map(gateJson),
+      overall: summary.overall, routes: summary.routes, gates: judged?.json ?? [],
     }, null, 2));
   } else if (!f.quiet) {
     printSummary(result, summary, config.out);
@@ -151,16 +150,9 @@ async function execute(config: CliConfig, f: ReplayFlags): Promise<void> {
   if (!result.valid) {
     throw new RunError(`the run is not a valid measurement: ${result.invalidReasons.join('; ')}`, { hint: `figures written to ${config.out} anyway` });
   }
-  if (!f.json && !f.quiet) for (const line of gateLines(gates, colour)) out(line);
-  const failed = gates.filter((g) => !g.passed);
-  if (failed.length > 0) {
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
-    throw new GateError(`${failed.length} of ${gates.length} gate${gates.length === 1 ? '' : 's'} failed: ${describeGateResult(failed[0]!)}${more}`);
-  }
-}
-
-function gateJson(r: GateResult): Record<string, unknown> {
-  return { gate: r.gate.text, passed: r.passed, segment: r.segment, actual: r.actual, limit: r.gate.limit, requests: r.requests, ...(r.note ? { note: r.note } : {}) };
+  if (judged === null) return;
+  if (!f.json && !f.quiet) for (const line of judged.lines) out(line);
+  if (judged.error) throw judged.error;
 }
 
 function progressLine(running: RunningReplay): string {
