@@ -78,7 +78,7 @@ export function windowTableOf(lists: WindowCounts[][], maxBlocks = MAX_BLOCKS): 
       if (w.count <= 0) continue;
       const b = blockOf.get(w.t)!;
       t.counts[b]! += w.count;
-      t.errors[b]! += w.errors;
+      t.errors[b]! += w.errors + (w.serverErrors ?? 0);
       for (const [bucket, c] of w.lat) t.cum[(bucket - minBucket) * blocks + b]! += c;
     }
   }

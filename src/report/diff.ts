@@ -134,11 +134,14 @@ export function diffRow(
     const note = missing ?? (!b?.enough || !c?.enough ? tooFew(p, base, cand) : fewWindows);
     deltas[p] = judge(b?.us ?? null, c?.us ?? null, note, boot?.percentiles[i] ?? null, opts.minAbsUs, opts.minRelPct);
   });
-  // Windows count only failures without a response; when a row also has 5xx
-  // the windows cannot carry the error share, so its interval falls back to
-  // the two-proportion normal interval (which ignores time dependence).
+  // Windows carry failures and (since run.json gained `serverErrors` per
+  // window) 5xx; a run written before that cannot carry the error share, so
+  // its interval falls back to the two-proportion normal interval (which
+  // ignores time dependence).
   const windowed = (g: MergedGroup | null): boolean =>
-    !g || g.windowLists.reduce((a, list) => a + list.reduce((x, w) => x + w.errors, 0), 0) === g.errors + g.serverErrors;
+    !g ||
+    g.windowLists.reduce((a, list) => a + list.reduce((x, w) => x + w.errors + (w.serverErrors ?? 0), 0), 0) ===
+      g.errors + g.serverErrors;
   let errBoot = boot?.errorPct ?? null;
   let errNote: string | null = missing ?? fewWindows;
   if (boot && base && cand && (!windowed(gb) || !windowed(gc))) {

@@ -133,6 +133,19 @@ describe('compareRuns', () => {
     expect(d.verdict).toBe('regression');
   });
 
+  it('resamples windows for error share when the windows carry their 5xx', () => {
+    const spread = (perWindow: number): number[] => Array.from({ length: 20 }, () => perWindow);
+    const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 20, windowServerErrors: spread(1) }] });
+    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 100, windowServerErrors: spread(5) }] });
+    const d = compareRuns(base, cand).views[0]!.rows[0]!.deltas.errors;
+    // Every window has the same share (1% → 5%), so every resample gives the same delta: the block
+    // bootstrap's interval is a point, not the two-proportion ±1.05 points.
+    expect(d.abs).toBeCloseTo(4, 9);
+    expect(d.ci![0]).toBeCloseTo(4, 6);
+    expect(d.ci![1]).toBeCloseTo(4, 6);
+    expect(d.verdict).toBe('regression');
+  });
+
   it('marks rows present in only one run', () => {
     const a = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }] });
     const b = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }, { route: 'GET /b', windows: [[1000]] }] });

@@ -15,6 +15,8 @@ export interface SegmentSpec {
   mismatches?: number;
   /** Requests answered 5xx (counted in `serverErrors` only: windows count failures without a response). */
   serverErrors?: number;
+  /** 5xx per window, as run.json's optional `WindowCounts.serverErrors` (omitted: windows carry none). */
+  windowServerErrors?: number[];
   /** Send lag recorded for every request, µs (default 100). */
   sendLagUs?: number;
 }
@@ -46,7 +48,9 @@ function segmentOf(spec: SegmentSpec): SegmentResult {
     const e = spec.errors?.[t] ?? 0;
     count += lats.length;
     errors += e;
-    if (lats.length > 0) windows.push({ t, count: lats.length, errors: e, lat: [...buckets.entries()].sort((a, b) => a[0] - b[0]) });
+    const lat = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+    const s5 = spec.windowServerErrors?.[t];
+    if (lats.length > 0) windows.push(s5 === undefined ? { t, count: lats.length, errors: e, lat } : { t, count: lats.length, errors: e, serverErrors: s5, lat });
   });
   const pct = (p: number): number => (count === 0 ? 0 : response.getValueAtPercentile(p));
   const enc = encodeHistogram(response);
