@@ -134,16 +134,19 @@ describe('compareRuns', () => {
   });
 
   it('resamples windows for error share when the windows carry their 5xx', () => {
-    const spread = (perWindow: number): number[] => Array.from({ length: 20 }, () => perWindow);
-    const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 20, windowServerErrors: spread(1) }] });
-    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 100, windowServerErrors: spread(5) }] });
-    const d = compareRuns(base, cand).views[0]!.rows[0]!.deltas.errors;
-    // Every window has the same share (1% → 5%), so every resample gives the same delta: the block
-    // bootstrap's interval is a point, not the two-proportion ±1.05 points.
-    expect(d.abs).toBeCloseTo(4, 9);
-    expect(d.ci![0]).toBeCloseTo(4, 6);
-    expect(d.ci![1]).toBeCloseTo(4, 6);
-    expect(d.verdict).toBe('regression');
+    const errorsDelta = (candWindows: number[]) => {
+      const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 20, windowServerErrors: Array(20).fill(1) }] });
+      const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 100, windowServerErrors: candWindows }] });
+      return compareRuns(base, cand).views[0]!.rows[0]!.deltas.errors;
+    };
+    // 1% → 5% either way; spread evenly, every resample of windows gives the same share...
+    const even = errorsDelta(Array(20).fill(5));
+    expect(even.abs).toBeCloseTo(4, 9);
+    expect(even.ci![1] - even.ci![0]).toBeCloseTo(0, 6);
+    // ...while 5xx bunched into two windows (an outage) make the share uncertain: a wide interval.
+    const bursty = errorsDelta([50, 50, ...Array(18).fill(0)]);
+    expect(bursty.abs).toBeCloseTo(4, 9);
+    expect(bursty.ci![1] - bursty.ci![0]).toBeGreaterThan(3);
   });
 
   it('marks rows present in only one run', () => {
