@@ -5,3 +5,4 @@ export * from './segment.js';
 export * from './sample.js';
 export * from './run-result.js';
 export * from './units.js';
+export * from './error-kind.js';
