@@ -12,7 +12,12 @@ export class ActiveClone implements CloneState {
   /** Its idle connections (per-clone mode), null when it holds none. */
   idle: Client[] | null = null;
 
-  constructor(readonly plan: SessionPlan, readonly startUs: number) {
+  constructor(
+    readonly plan: SessionPlan,
+    readonly startUs: number,
+    /** Unique to this copy in this run (see `PER_CLONE_HEADERS`). */
+    readonly tag: string,
+  ) {
     this.vars = plan.vars > 0 ? new Array(plan.vars) : [];
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { RunRecorder } from '../measure/run-recorder.js';
@@ -78,6 +79,8 @@ export class ReplayRunner implements SlotOwner {
   private readonly sample: Sample = { segment: '', intendedUs: 0, sentUs: 0, doneUs: 0, status: 0, error: null, bytes: 0, recordedStatus: null };
   private readonly recent = new RecentLatency();
   private readonly dropped = { count: 0 };
+  /** Random per run (and per worker): per-copy header values differ between runs against one target. */
+  private readonly runTag = randomBytes(3).toString('hex');
   private next: PlannedClone | null = null;
   private t0 = 0;
   private startedAtMs = 0;
@@ -229,7 +232,7 @@ export class ReplayRunner implements SlotOwner {
   }
 
   private startClone(planned: PlannedClone): void {
-    const clone = new ActiveClone(planned.plan, planned.startUs);
+    const clone = new ActiveClone(planned.plan, planned.startUs, `${this.runTag}${planned.loop}.${planned.clone}`);
     this.sessions++;
     const steps = planned.plan.steps;
     const durationUs = this.options.durationUs;

@@ -1,12 +1,14 @@
 import { cookieHeader, type CookieJar } from './cookie-jar.js';
 import { scrubRedactedBody } from './redacted-body.js';
-import type { RequestOptions, SessionPlan, Step } from './session-plan.js';
+import { PER_CLONE_HEADERS, type RequestOptions, type SessionPlan, type Step } from './session-plan.js';
 
 /** What a clone carries between its requests. */
 export interface CloneState {
   jar: CookieJar | null;
   /** Live correlated values by variable index (undefined until a response gave one). */
   vars: Array<string | undefined>;
+  /** Unique to this copy in this run: suffixes {@link PER_CLONE_HEADERS} values. */
+  tag: string;
 }
 
 function decodeSafe(t: string): string {
@@ -48,7 +50,7 @@ export function buildRequest(plan: SessionPlan, step: Step, state: CloneState, d
   const headers = step.headers.slice();
   for (const [name, value] of varying) {
     if (value.includes('redacted:')) dropped.count++;
-    else headers.push(name, value);
+    else headers.push(name, PER_CLONE_HEADERS.has(name) ? `${value}-${state.tag}` : value);
   }
   dropped.count += step.droppedRedacted;
   const cookie = cookieHeader(step.cookies, state.jar, plan.serverCookies, dropped);

@@ -7,6 +7,20 @@ import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind } from '.
 import type { ExtraHeader } from './replay-options.js';
 
 /** Dispatch options undici takes (`Pool.dispatch`), pre-built once per step when nothing varies per clone. */
+/**
+ * Headers whose value names one user action, not a resource: two copies of a
+ * session are two users, so each copy sends its own value (the recorded one
+ * with a per-copy suffix; a retry inside one copy keeps the same value).
+ * Sending the recorded Idempotency-Key from ten copies would make the target
+ * answer nine of them with an instant "duplicate" instead of doing the work.
+ */
+export const PER_CLONE_HEADERS: ReadonlySet<string> = new Set([
+  'idempotency-key',
+  'x-idempotency-key',
+  'x-request-id',
+  'x-correlation-id',
+]);
+
 export interface RequestOptions {
   path: string;
   method: string;
@@ -152,8 +166,9 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
     for (const [name, value] of ex.requestHeaders) {
       if (name === 'cookie') cookies.push(...parseCookieHeader(value));
       if (DROP.has(name) || HOP_BY_HOP.has(name) || extra.has(name)) continue;
-      if (value.includes('redacted:') || subs.some((s) => s.inHeaders.includes(name))) varying.push([name, value]);
-      else headers.push(name, value);
+      if (value.includes('redacted:') || PER_CLONE_HEADERS.has(name) || subs.some((s) => s.inHeaders.includes(name))) {
+        varying.push([name, value]);
+      } else headers.push(name, value);
     }
     const sources = corr.sources[j]!;
     const keepBody = sources.some((s) => s.extractor.kind === 'json');

@@ -173,3 +173,30 @@ describe('--duration and --start-at', () => {
     expect(srv.hits).toHaveLength(1);
   });
 });
+
+describe('per-copy request identities', () => {
+  it('each copy sends its own Idempotency-Key, and a retry inside one copy keeps it', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    const key = [['idempotency-key', 'recorded-key-1']] as Array<[string, string]>;
+    const sessions = [
+      session('buyer', [
+        ex({ target: '/checkout', method: 'POST', startOffsetUs: 0, requestHeaders: key, requestBody: Buffer.from('{}') }),
+        // the shopper's retry of the same checkout
+        ex({ target: '/checkout', method: 'POST', startOffsetUs: 5_000, requestHeaders: key, requestBody: Buffer.from('{}') }),
+      ]),
+    ];
+    await replaySessions(sessions, srv.url, { scale: 3, jitterUs: 20_000 });
+    const keys = srv.hits.map((h) => String(h.headers['idempotency-key']));
+    expect(keys).toHaveLength(6);
+    expect(new Set(keys).size).toBe(3);
+    for (const k of new Set(keys)) {
+      expect(k.startsWith('recorded-key-1-')).toBe(true);
+      expect(keys.filter((x) => x === k)).toHaveLength(2);
+    }
+    // a second run against the same target does not reuse the first run's keys
+    await replaySessions(sessions, srv.url, { scale: 3, jitterUs: 20_000 });
+    const second = srv.hits.slice(6).map((h) => String(h.headers['idempotency-key']));
+    expect(second.filter((k) => keys.includes(k))).toEqual([]);
+  });
+});
