@@ -22,16 +22,18 @@ export interface TableLook {
   paint: Paint;
 }
 
-const SEND_LAG_WARN_US = 5_000;
-
 function header(info: RunInfo, look: TableLook, role?: string): string[] {
   const lines = [look.paint.bold(`${role ? role + ': ' : ''}${runHeadline(info)}`)];
   const lag = sendLagText(info);
-  lines.push(info.sendLagP99Us > SEND_LAG_WARN_US || info.unsent > 0 ? look.paint.yellow(`  ${lag} (generator fell behind)`) : look.paint.dim(`  ${lag} (ok)`));
+  // The run's own verdict decides: replay judged send lag against its --max-send-lag.
+  lines.push(!info.valid || info.unsent > 0 ? look.paint.yellow(`  ${lag} (generator fell behind)`) : look.paint.dim(`  ${lag} (ok)`));
   const banner = invalidBanner(info);
   if (banner) lines.push(look.paint.red(look.paint.bold(`!!! ${banner} !!!`)));
   return lines;
 }
+
+/** A segment's send-lag cell turns yellow past half of replay's default --max-send-lag. */
+const SEND_LAG_WARN_US = 5_000;
 
 function lagCell(row: RowSummary, paint: Paint): string {
   const t = formatUs(row.sendLagP99Us);
