@@ -13,7 +13,7 @@ export interface PlannedClone {
 }
 
 /** Options of {@link planClones}. */
-export type ClonePlanOptions = PlanOptions & Pick<SessionPlanOptions, 'headers'>;
+export type ClonePlanOptions = PlanOptions & Pick<SessionPlanOptions, 'headers' | 'secrets'>;
 
 /** Binary min-heap of clones by start time (a handful at a time: those within the jitter window). */
 class CloneHeap {
@@ -74,7 +74,13 @@ class CloneHeap {
  */
 export function* planClones(source: () => Iterable<Session>, options: ClonePlanOptions): Generator<PlannedClone> {
   const filter = exchangeFilter(options.methods, options.routes);
-  const sessionOptions: SessionPlanOptions = { speed: options.speed, methods: options.methods, routes: options.routes, headers: options.headers };
+  const sessionOptions: SessionPlanOptions = {
+    speed: options.speed,
+    methods: options.methods,
+    routes: options.routes,
+    headers: options.headers,
+    ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+  };
   const { scale, speed, durationUs, rampUs, jitterUs, seed, shard, worker } = options;
   const maxCopies = Math.max(1, Math.ceil(scale));
   const heap = new CloneHeap();

@@ -32,27 +32,42 @@ function countTokens(s: string): number {
   return n;
 }
 
-function scrubJsonValue(v: unknown, counter: { n: number }): unknown {
+/**
+ * Values to send for redacted fields, by lower-case field name
+ * (`--secret password=$TEST_PASSWORD`): a test account's secret instead of
+ * the recorded one, which the recording never held.
+ */
+export type SecretFills = Readonly<Record<string, string>>;
+
+const NO_FILLS: SecretFills = {};
+
+function scrubJsonValue(v: unknown, counter: { n: number; filled: number }, fills: SecretFills, key: string | null): unknown {
   if (typeof v === 'string') {
     const n = countTokens(v);
     if (n === 0) return v;
+    const fill = key === null ? undefined : fills[key.toLowerCase()];
+    if (fill !== undefined) {
+      counter.filled++;
+      return fill;
+    }
     counter.n += n;
     return '';
   }
-  if (Array.isArray(v)) return v.map((x) => scrubJsonValue(x, counter));
+  if (Array.isArray(v)) return v.map((x) => scrubJsonValue(x, counter, fills, key));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = scrubJsonValue(x, counter);
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = scrubJsonValue(x, counter, fills, k);
     return out;
   }
   return v;
 }
 
-function scrubForm(text: string): { text: string; dropped: number } {
+function scrubForm(text: string, fills: SecretFills): { text: string; dropped: number } {
   let dropped = 0;
   const kept: string[] = [];
   for (const pair of text.split('&')) {
-    const value = pair.slice(pair.indexOf('=') + 1).replace(/\+/g, ' ');
+    const eq = pair.indexOf('=');
+    const value = pair.slice(eq + 1).replace(/\+/g, ' ');
     let decoded = value;
     try {
       decoded = decodeURIComponent(value);
@@ -60,26 +75,32 @@ function scrubForm(text: string): { text: string; dropped: number } {
       // keep the raw value
     }
     const n = countTokens(decoded);
-    if (n > 0) dropped += n;
-    else kept.push(pair);
+    if (n === 0) {
+      kept.push(pair);
+      continue;
+    }
+    const name = eq > 0 ? pair.slice(0, eq) : '';
+    const fill = fills[name.toLowerCase()];
+    if (fill !== undefined) kept.push(`${name}=${encodeURIComponent(fill)}`);
+    else dropped += n;
   }
   return { text: kept.join('&'), dropped };
 }
 
 /** Scrubs the `redacted:` tokens of a body of `kind`; returns the body to send and how many went. */
-export function scrubRedactedBody(text: string, kind: BodyKind): { text: string; dropped: number } {
+export function scrubRedactedBody(text: string, kind: BodyKind, fills: SecretFills = NO_FILLS): { text: string; dropped: number } {
   if (!/redacted/i.test(text)) return { text, dropped: 0 };
   if (kind === 'json') {
     try {
-      const counter = { n: 0 };
-      const out = scrubJsonValue(JSON.parse(text) as unknown, counter);
-      if (counter.n === 0) return { text, dropped: 0 };
+      const counter = { n: 0, filled: 0 };
+      const out = scrubJsonValue(JSON.parse(text) as unknown, counter, fills, null);
+      if (counter.n === 0 && counter.filled === 0) return { text, dropped: 0 };
       return { text: JSON.stringify(out), dropped: counter.n };
     } catch {
       // not JSON after all: cut the tokens out as text
     }
   }
-  if (kind === 'form') return scrubForm(text);
+  if (kind === 'form') return scrubForm(text, fills);
   const dropped = countTokens(text);
   return dropped === 0 ? { text, dropped: 0 } : { text: text.replace(TOKEN_RE, ''), dropped };
 }

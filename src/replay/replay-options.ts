@@ -88,6 +88,23 @@ export function parseHeaderFlag(text: string, env: Record<string, string | undef
   return { name, value };
 }
 
+/**
+ * Parses `--secret name=value` (`$VAR` expanded like `--header`): what to send
+ * for a body field of that name whose recorded value was redacted, e.g. a
+ * staging test account's password. Names are matched case-insensitively.
+ */
+export function parseSecretFlag(text: string, env: Record<string, string | undefined>): [name: string, value: string] {
+  const eq = String(text).indexOf('=');
+  const name = eq > 0 ? text.slice(0, eq).trim().toLowerCase() : '';
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`--secret must look like name=value (got "${text}")`);
+  const value = text.slice(eq + 1).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => {
+    const v = env[(a ?? b)!];
+    if (v === undefined) throw new UsageError(`--secret ${name}: environment variable $${a ?? b} is not set`);
+    return v;
+  });
+  return [name, value];
+}
+
 /** Parses `--connections per-clone|shared`. */
 export function parseConnections(text: string): 'per-clone' | 'shared' {
   const t = String(text).trim();

@@ -62,6 +62,7 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       target: config.target,
       plan: { ...config.plan, worker: { index: w, count: workers } },
       headers: config.headers,
+      ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
       concurrency: Math.max(1, Math.ceil(config.concurrency / workers)),
       ...(config.connections === undefined ? {} : { connections: config.connections }),
       timeoutUs: config.timeoutUs,

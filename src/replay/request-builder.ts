@@ -56,7 +56,7 @@ export function buildRequest(plan: SessionPlan, step: Step, state: CloneState, d
   const cookie = cookieHeader(step.cookies, state.jar, plan.serverCookies, dropped);
   if (cookie !== '') headers.push('cookie', cookie);
   if (step.scrubBody !== null && bodyText !== null) {
-    const scrubbed = scrubRedactedBody(bodyText, step.scrubBody);
+    const scrubbed = scrubRedactedBody(bodyText, step.scrubBody, plan.secrets);
     bodyText = scrubbed.text;
     dropped.count += scrubbed.dropped;
   }

@@ -3,6 +3,7 @@ import { RunRecorder, type RecordedRun } from '../measure/run-recorder.js';
 import { planClones } from './clone-planner.js';
 import type { ConnectionMode } from './connections.js';
 import type { RecordingSource } from './recording-source.js';
+import type { SecretFills } from './redacted-body.js';
 import type { ExtraHeader, PlanOptions } from './replay-options.js';
 import { ReplayRunner, type RunnerOutcome, type RunnerProgress } from './replay-runner.js';
 
@@ -11,6 +12,8 @@ export interface ShareConfig {
   target: string;
   plan: PlanOptions;
   headers: ExtraHeader[];
+  /** `--secret`: values for redacted body fields, by lower-case field name. */
+  secrets?: SecretFills;
   concurrency: number;
   /** Each clone its own connections (default), or one shared pool. */
   connections?: ConnectionMode;
@@ -39,7 +42,11 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
   const result = (async (): Promise<ShareResult> => {
     await initHistograms();
     const recorder = new RunRecorder({ windowUs: config.windowUs });
-    const clones = planClones(() => source.read(), { ...config.plan, headers: config.headers });
+    const clones = planClones(() => source.read(), {
+      ...config.plan,
+      headers: config.headers,
+      ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
+    });
     runner = new ReplayRunner({
       target: config.target,
       clones,

@@ -3,7 +3,7 @@ import { HOP_BY_HOP, type Exchange } from '../model/exchange.js';
 import { segmentKey } from '../model/segment.js';
 import type { Session } from '../model/session.js';
 import { findCorrelations, type Source, type Substitution } from './correlation.js';
-import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind } from './redacted-body.js';
+import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind, type SecretFills } from './redacted-body.js';
 import type { ExtraHeader } from './replay-options.js';
 
 /** Dispatch options undici takes (`Pool.dispatch`), pre-built once per step when nothing varies per clone. */
@@ -72,6 +72,8 @@ export interface SessionPlan {
   vars: number;
   /** Names of cookies the server set during the recorded session (never sent from the recording). */
   serverCookies: Set<string>;
+  /** `--secret` values for redacted body fields. */
+  secrets: SecretFills;
 }
 
 /** Options that shape a session plan. */
@@ -80,6 +82,8 @@ export interface SessionPlanOptions {
   methods: string[] | null;
   routes: string | null;
   headers: ExtraHeader[];
+  /** `--secret name=value`: sent for a redacted body field of that name (lower-case keys). */
+  secrets?: SecretFills;
 }
 
 /** Headers never replayed as recorded: the target, the body length and the cookie jar fill these. */
@@ -187,11 +191,11 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
         // live values first (per clone), then what is still a token goes
         scrubBody = kind;
       } else {
-        const scrubbed = scrubRedactedBody(body.toString('utf8'), kind);
-        if (scrubbed.dropped > 0) {
-          body = Buffer.from(scrubbed.text);
-          droppedRedacted += scrubbed.dropped;
-        }
+        const text = body.toString('utf8');
+        const scrubbed = scrubRedactedBody(text, kind, options.secrets);
+        // filled (--secret) or scrubbed: either way the recorded token must not go out
+        if (scrubbed.text !== text) body = Buffer.from(scrubbed.text);
+        droppedRedacted += scrubbed.dropped;
       }
     }
     const usesJar = cookies.length > 0 || serverCookies.size > 0;
@@ -221,5 +225,5 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
   steps.forEach((s, j) => {
     if (s.dep >= 0) steps[s.dep]!.dependents.push(j);
   });
-  return { key: session.key, recordedStartUs: first, steps, vars: corr.vars, serverCookies };
+  return { key: session.key, recordedStartUs: first, steps, vars: corr.vars, serverCookies, secrets: options.secrets ?? {} };
 }

@@ -18,6 +18,14 @@ describe('scrubRedactedBody', () => {
     expect(r.dropped).toBe(3);
   });
 
+  it('sends the --secret value for a redacted field of that name (JSON and form), and scrubs the rest', () => {
+    const fills = { password: 'test-pass w0rd' };
+    const r = scrubRedactedBody(JSON.stringify({ email: 'a@b.c', Password: T1, card: T2 }), 'json', fills);
+    expect(JSON.parse(r.text)).toEqual({ email: 'a@b.c', Password: 'test-pass w0rd', card: '' });
+    expect(r.dropped).toBe(1);
+    expect(scrubRedactedBody(`user=ann&password=${T1}&pin=${T2}`, 'form', fills)).toEqual({ text: 'user=ann&password=test-pass%20w0rd', dropped: 1 });
+  });
+
   it('drops form fields holding a token (encoded or not), keeps the others', () => {
     expect(scrubRedactedBody(`a=1&password=redacted%3ACCCCCCCCCCCCCCCC&b=two+words&pin=${T1}`, 'form')).toEqual({ text: 'a=1&b=two+words', dropped: 2 });
   });
@@ -82,5 +90,22 @@ describe('replaying bodies with redacted values', () => {
     const r = await replaySessions([s], srv.url);
     expect(JSON.parse(srv.hits.find((h) => h.url === '/pay')!.body)).toEqual({ csrf: '' });
     expect(r.totals.droppedRedactedHeaders).toBe(1);
+  });
+});
+
+describe('--secret on a replay', () => {
+  it('a recorded login whose password was redacted signs in with the configured test password', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    const login = ex({
+      target: '/login', method: 'POST', startOffsetUs: 0,
+      requestHeaders: [['content-type', 'application/json']],
+      requestBody: json({ email: 'ann@example.com', password: T1 }),
+    });
+    await replaySessions([session('ann', [login])], srv.url, { scale: 2 }, { secrets: { password: 'staging-pass' } });
+    expect(srv.hits.map((h) => JSON.parse(h.body))).toEqual([
+      { email: 'ann@example.com', password: 'staging-pass' },
+      { email: 'ann@example.com', password: 'staging-pass' },
+    ]);
   });
 });

@@ -138,7 +138,10 @@ async function runDemo(s: DemoSettings): Promise<void> {
       indent(`fresh ${profile} storefront at ${target.url}`);
       const run = spawnFlashback(
         ['replay', recording, '--target', target.url, '--scale', String(s.scale), '--seed', String(s.seed),
-          '--label', profile, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)])],
+          '--label', profile, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)]),
+          // The recording holds no passwords (redacted); like a staging test account, the
+          // demo shoppers sign in with one the storefront accepts.
+          '--secret', 'password=demo-shopper-password'],
         // progress and verdict lines; the replay's own per-route table is left for step 6
         (line) => {
           if (!/^[┌│├└]/.test(line)) indent(line);

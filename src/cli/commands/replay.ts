@@ -11,7 +11,7 @@ import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
 import {
-  parseConnections, parseHeaderFlag, parseMethods, parseSeed, parseShard, parseStartAt, parseTarget,
+  parseConnections, parseHeaderFlag, parseMethods, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import type { Gate } from '../../report/gates.js';
@@ -22,7 +22,7 @@ import { TOOL_VERSION } from '../version.js';
 interface ReplayFlags {
   target?: string; scale?: string; speed?: string; duration?: string; ramp: string; jitter?: string;
   methods?: string; routes?: string; seed: string; shard: string; startAt?: string; concurrency?: string;
-  timeout: string; workers?: string; header: string[]; out?: string; label?: string; window: string;
+  timeout: string; workers?: string; header: string[]; secret: string[]; out?: string; label?: string; window: string;
   maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[]; connections: string;
 }
 
@@ -55,6 +55,7 @@ export function registerReplay(program: Command): void {
     .option('--timeout <d>', 'per-request timeout', '10s')
     .option('--workers <w>', 'worker threads (default: cores - 1, at least 1)')
     .option('--header <h>', "header on every request, 'Name: value' ($VAR expanded); repeatable", collect, [])
+    .option('--secret <name=value>', 'value to send for a redacted body field of that name, e.g. password=$TEST_PASSWORD; repeatable', collect, [])
     .option('--out <file>', 'where to write run.json (default reports/run-<time>.json)')
     .option('--label <text>', 'label of this run in reports (default: the out file name)')
     .option('--window <d>', 'time window of per-window counts', '1s')
@@ -101,6 +102,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     shard: parseShard(f.shard),
   };
   const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
+  const secrets = Object.fromEntries(f.secret.map((s) => parseSecretFlag(s, process.env)));
   const startAtMs = f.startAt !== undefined ? parseStartAt(f.startAt, Date.now()) : undefined;
   const maxSendLagUs = parseDurationUs(f.maxSendLag, '--max-send-lag', 'ms');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -111,7 +113,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     warn(`--target ${target} is the origin this recording was made from`);
   }
   return {
-    source, target, plan, headers, concurrency, connections, timeoutUs, windowUs, workers, maxSendLagUs,
+    source, target, plan, headers, secrets, concurrency, connections, timeoutUs, windowUs, workers, maxSendLagUs,
     label: f.label ?? basename(outPath).replace(/\.json$/, ''),
     toolVersion: TOOL_VERSION,
     out: outPath,
