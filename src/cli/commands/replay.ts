@@ -184,6 +184,8 @@ function printSummary(result: RunResult, s: { overall: RouteSummary; routes: Rou
     table.push([r.route, r.count, r.errors, r.serverErrors, r.mismatches, formatUs(r.p50), formatUs(r.p95), formatUs(r.p99), formatUs(r.max)]);
   }
   out(table.toString());
-  if (t.droppedRedactedHeaders > 0) out(`${t.droppedRedactedHeaders} redacted header values had no live value and were dropped`);
+  if (t.droppedRedactedHeaders > 0) {
+    out(`${t.droppedRedactedHeaders} redacted values (headers, query or body fields) had no live value and were not sent (--secret fills body fields)`);
+  }
   out(`${result.valid ? 'Valid measurement' : 'NOT a valid measurement: ' + result.invalidReasons.join('; ')}. Written to ${outPath}`);
 }
