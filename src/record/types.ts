@@ -1,5 +1,6 @@
 import type { Cohort } from '../model/session.js';
 import type { Exchange, HeaderList } from '../model/exchange.js';
+import type { SessionInput } from '../segment/session-key.js';
 import type { LocalCa } from './ca.js';
 
 /**
@@ -13,15 +14,7 @@ export interface ExchangeSink {
 
 /** Assigns a session key to an exchange when its response headers are known (`segment/`'s `Sessionizer`). */
 export interface SessionAssigner {
-  assign(input: {
-    clientAddress: string;
-    requestHeaders: HeaderList;
-    responseHeaders: HeaderList;
-    startOffsetUs: number;
-    method?: string;
-    target?: string;
-    status?: number | null;
-  }): { sessionKey: string; signedIn: boolean };
+  assign(input: SessionInput): { sessionKey: string; signedIn: boolean };
 }
 
 /** Names the route of a request (`segment/`'s `RouteMatcher`). */

@@ -1,4 +1,5 @@
 import { UsageError } from '../model/errors.js';
+import type { RunPlan } from '../model/run-result.js';
 
 /** A header set on every replayed request (`--header 'Name: value'`). */
 export interface ExtraHeader {
@@ -7,21 +8,13 @@ export interface ExtraHeader {
   value: string;
 }
 
-/** The plan-shaping options of a replay (what `RunPlan` records, in µs). */
-export interface PlanOptions {
-  scale: number;
-  speed: number;
-  /** Run length (loop or stop early), or null for once through the recording. */
-  durationUs: number | null;
-  rampUs: number;
-  jitterUs: number;
-  seed: number;
-  /** Upper-case methods to keep, or null for all. */
-  methods: string[] | null;
-  /** picomatch glob on the route template path (`/products/*`), or null. */
-  routes: string | null;
-  /** 1-based shard index and count. */
-  shard: { index: number; count: number };
+/**
+ * The plan-shaping options of a replay: the part of `RunPlan` that decides
+ * which clones start when (`methods` upper-case, `routes` a picomatch glob on
+ * the route template path, `shard` 1-based), plus this thread's worker share.
+ */
+export interface PlanOptions
+  extends Pick<RunPlan, 'scale' | 'speed' | 'durationUs' | 'rampUs' | 'jitterUs' | 'seed' | 'methods' | 'routes' | 'shard'> {
   /** Worker share inside the shard: 0-based index and count. */
   worker: { index: number; count: number };
 }
