@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readRunResult } from '../../src/measure/run-file.js';
 import type { RunResult } from '../../src/model/run-result.js';
+import { flashback } from './run-cli.js';
 
 // `flashback demo` end to end, small and short: storefront, recorder, shoppers,
 // two replays, diff. Exit 0 when both replays are valid measurements; exit 3
@@ -12,18 +12,7 @@ import type { RunResult } from '../../src/model/run-result.js';
 // generator to send on time — the reports are written either way, and the
 // demo says so in one line.
 
-const BIN = resolve(import.meta.dirname, '../../bin/flashback.js');
 
-function flashback(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('flashback demo (short, small scale)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fb-demo-'));

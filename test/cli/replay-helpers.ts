@@ -1,23 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { RecordingWriter } from '../../src/store/recording-writer.js';
 import type { Exchange } from '../../src/model/exchange.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/flashback.js');
-
-/** Runs the built CLI without blocking this process's event loop (test servers live here). */
-export function flashback(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+export { flashback } from './run-cli.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'fb-replay-'));

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startStorefront, runShoppers, type RunningStorefront } from '../../src/storefront/index.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
 import type { RunResult } from '../../src/model/run-result.js';
+import { BIN, flashback } from '../cli/run-cli.js';
 
 // Issue 6 must-show: an imported recording replays against the storefront with
 // the same requests. Shoppers are recorded through the real recorder, the
@@ -13,19 +14,8 @@ import type { RunResult } from '../../src/model/run-result.js';
 // the imported recording is replayed at scale 1 against a fresh storefront:
 // the replay's per-route counts equal the source recording's.
 
-const BIN = resolve(import.meta.dirname, '../../bin/flashback.js');
 const PROVIDER = { medianMs: 20, slowShare: 0, baseErrorRate: 0 };
 
-function flashback(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 /** Starts `flashback record` and resolves with its listening origin once it prints it. */
 function startRecorder(target: string, out: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number> }> {
