@@ -3,6 +3,7 @@ import type { ErrorKind } from '../model/exchange.js';
 import type { RunPlan, RunResult, SegmentResult, WindowCounts } from '../model/run-result.js';
 import type { Cohort } from '../model/session.js';
 import { decodeHistogram, encodeHistogram, percentilesOf, type Histogram } from './histogram.js';
+import { segmentTotals } from './segment-totals.js';
 
 function addAll(target: Histogram | null, base64: string): Histogram {
   const h = decodeHistogram(base64);
@@ -98,6 +99,23 @@ function firstDifference(a: RunPlan, b: RunPlan): string {
   return 'plan';
 }
 
+/** Merges lists of segments (of workers, shards) by key into one list sorted by key. */
+export function mergeSegmentLists(lists: readonly SegmentResult[][]): SegmentResult[] {
+  if (lists.length === 1) return lists[0]!;
+  const groups = new Map<string, SegmentResult[]>();
+  for (const list of lists) {
+    for (const s of list) {
+      const g = groups.get(s.key);
+      if (g) g.push(s);
+      else groups.set(s.key, [s]);
+    }
+  }
+  return [...groups.keys()].sort().map((k) => {
+    const parts = groups.get(k)!;
+    return mergeSegments(k, parts[0]!.route, parts[0]!.cohort, parts);
+  });
+}
+
 /**
  * Merges shard results of the same recording and plan into one result whose
  * counts and histograms equal those of one unsharded run. Throws
@@ -127,18 +145,7 @@ export function mergeRuns(results: RunResult[]): RunResult {
       seenShards.add(r.plan.shard.index);
     }
   }
-  const groups = new Map<string, SegmentResult[]>();
-  for (const r of results) for (const s of r.segments) {
-    const g = groups.get(s.key);
-    if (g) g.push(s);
-    else groups.set(s.key, [s]);
-  }
-  const segments = [...groups.keys()].sort().map((k) => {
-    const parts = groups.get(k)!;
-    return mergeSegments(k, parts[0]!.route, parts[0]!.cohort, parts);
-  });
-  let sendLag: Histogram | null = null;
-  for (const s of segments) sendLag = addAll(sendLag, s.histograms.sendLag);
+  const segments = mergeSegmentLists(results.map((r) => r.segments));
   const starts = results.map((r) => Date.parse(r.startedAt));
   const startMs = Math.min(...starts);
   const endMs = Math.max(...results.map((r, i) => starts[i]! + r.durationUs / 1000));
@@ -161,7 +168,7 @@ export function mergeRuns(results: RunResult[]): RunResult {
       sessions: sum((r) => r.totals.sessions),
       unsent: sum((r) => r.totals.unsent),
       droppedRedactedHeaders: sum((r) => r.totals.droppedRedactedHeaders),
-      sendLagP99Us: sendLag && sendLag.totalCount > 0 ? sendLag.getValueAtPercentile(99) : 0,
+      sendLagP99Us: segmentTotals(segments).sendLagP99Us,
     },
     segments,
     mergedFrom: sum((r) => r.mergedFrom ?? 1),

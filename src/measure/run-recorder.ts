@@ -1,7 +1,7 @@
 import type { RunTotals, SegmentResult } from '../model/run-result.js';
 import type { Sample } from '../model/sample.js';
-import { decodeHistogram, type Histogram } from './histogram.js';
 import { SegmentAccumulator } from './segment-accumulator.js';
+import { segmentTotals } from './segment-totals.js';
 
 /** What {@link RunRecorder.close} returns: the rest of a `RunResult` is filled in by replay. */
 export interface RecordedRun {
@@ -47,28 +47,7 @@ export class RunRecorder {
     if (this.closed) throw new Error('RunRecorder already closed');
     this.closed = true;
     const segments = [...this.segments.keys()].sort().map((k) => this.segments.get(k)!.close());
-    // run-wide send lag: the segments' histograms added (cheaper than a fourth record per sample)
-    let sendLag: Histogram | null = null;
-    for (const s of segments) {
-      const h = decodeHistogram(s.histograms.sendLag);
-      if (sendLag === null) sendLag = h;
-      else sendLag.add(h);
-    }
-    const totals: RecordedRun['totals'] = {
-      requests: 0,
-      errors: 0,
-      serverErrors: 0,
-      mismatches: 0,
-      bytes: 0,
-      sendLagP99Us: sendLag === null || sendLag.totalCount === 0 ? 0 : sendLag.getValueAtPercentile(99),
-    };
-    for (const s of segments) {
-      totals.requests += s.count;
-      totals.errors += s.errors;
-      totals.serverErrors += s.serverErrors;
-      totals.mismatches += s.mismatches;
-      totals.bytes += s.bytes;
-    }
+    const { byErrorKind: _byErrorKind, ...totals } = segmentTotals(segments);
     return { segments, totals };
   }
 }

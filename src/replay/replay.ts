@@ -1,7 +1,6 @@
 import { arch, cpus, hostname, platform } from 'node:os';
-import { mergeSegments } from '../measure/merge.js';
-import { decodeHistogram } from '../measure/histogram.js';
-import type { ErrorKind } from '../model/exchange.js';
+import { mergeSegmentLists } from '../measure/merge.js';
+import { segmentTotals } from '../measure/segment-totals.js';
 import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult, type SegmentResult } from '../model/run-result.js';
 import type { RecordingSource } from './recording-source.js';
 import type { PlanOptions } from './replay-options.js';
@@ -34,19 +33,6 @@ export interface RunningReplay {
 /** Planned length: the duration, or the recording's span / speed plus the jitter. */
 export function plannedSpanUs(source: RecordingSource, plan: Omit<PlanOptions, 'worker'>): number {
   return plan.durationUs ?? Math.round(source.lastOffsetUs / plan.speed + plan.jitterUs);
-}
-
-function combine(shares: ShareResult[]): { segments: SegmentResult[]; sendLagP99Us: number } {
-  if (shares.length === 1) return { segments: shares[0]!.recorded.segments, sendLagP99Us: shares[0]!.recorded.totals.sendLagP99Us };
-  const groups = new Map<string, SegmentResult[]>();
-  for (const sh of shares) for (const s of sh.recorded.segments) groups.set(s.key, [...(groups.get(s.key) ?? []), s]);
-  const segments = [...groups.keys()].sort().map((k) => {
-    const parts = groups.get(k)!;
-    return mergeSegments(k, parts[0]!.route, parts[0]!.cohort, parts);
-  });
-  const lag = decodeHistogram(segments[0]?.histograms.sendLag ?? '');
-  for (const s of segments.slice(1)) lag.add(decodeHistogram(s.histograms.sendLag));
-  return { segments, sendLagP99Us: lag.totalCount ? lag.getValueAtPercentile(99) : 0 };
 }
 
 /**
@@ -82,24 +68,15 @@ export function startReplay(config: ReplayConfig): RunningReplay {
   const plannedUs = plannedSpanUs(config.source, config.plan);
   const result = (async (): Promise<RunResult> => {
     const done = await Promise.all(shares.map((s) => s.result));
-    const { segments, sendLagP99Us } = combine(done);
+    const segments = mergeSegmentLists(done.map((s) => s.recorded.segments));
     const sum = (f: (s: ShareResult) => number): number => done.reduce((a, s) => a + f(s), 0);
+    const { byErrorKind: errorKinds, ...fromSegments } = segmentTotals(segments);
     const totals = {
-      requests: 0, errors: 0, serverErrors: 0, mismatches: 0, bytes: 0,
+      ...fromSegments,
       sessions: sum((s) => s.outcome.sessions),
       unsent: sum((s) => s.outcome.unsent),
       droppedRedactedHeaders: sum((s) => s.outcome.droppedRedactedHeaders),
-      sendLagP99Us,
     };
-    const errorKinds: Partial<Record<ErrorKind, number>> = {};
-    for (const s of segments) {
-      totals.requests += s.count;
-      totals.errors += s.errors;
-      totals.serverErrors += s.serverErrors;
-      totals.mismatches += s.mismatches;
-      totals.bytes += s.bytes;
-      for (const [k, v] of Object.entries(s.byErrorKind) as Array<[ErrorKind, number]>) errorKinds[k] = (errorKinds[k] ?? 0) + v;
-    }
     const reasons = invalidReasons({
       totals,
       responses: sum((s) => s.outcome.responses),
