@@ -12,10 +12,16 @@ function addAll(target: Histogram | null, base64: string): Histogram {
   return target;
 }
 
-function mergeWindows(parts: SegmentResult[]): WindowCounts[] {
+/**
+ * Sums window lists by window index, merging their sparse latency buckets.
+ * `serverErrors` stays only if every window that went in had it (an older
+ * run.json without it makes the merged figure unknown).
+ */
+export function mergeWindows(lists: readonly WindowCounts[][]): WindowCounts[] {
+  if (lists.length === 1) return lists[0]!;
   const byT = new Map<number, { count: number; errors: number; serverErrors: number | undefined; lat: Map<number, number> }>();
-  for (const p of parts) {
-    for (const w of p.windows) {
+  for (const list of lists) {
+    for (const w of list) {
       let acc = byT.get(w.t);
       if (!acc) byT.set(w.t, (acc = { count: 0, errors: 0, serverErrors: 0, lat: new Map() }));
       acc.count += w.count;
@@ -49,7 +55,7 @@ export function mergeSegments(key: string, route: string, cohort: Cohort, parts:
     byStatusClass: {}, byErrorKind: {},
     p50: 0, p95: 0, p99: 0, p999: 0, max: 0,
     histograms: { response: '', service: '', sendLag: '' },
-    windows: mergeWindows(parts),
+    windows: mergeWindows(parts.map((p) => p.windows)),
   };
   for (const p of parts) {
     out.count += p.count;

@@ -1,6 +1,7 @@
 import { bucketValueUs } from '../measure/window-buckets.js';
 import type { RunResult, WindowCounts } from '../model/run-result.js';
-import { decodeSegments, groupSegments, mergeWindows } from './views.js';
+import { mergeWindows } from '../measure/merge.js';
+import { decodeSegments, groupSegments } from './views.js';
 
 /**
  * The figures behind the HTML charts, computed here so the renderer only

@@ -29,7 +29,7 @@ export interface MergedGroup {
   mismatches: number;
   response: Histogram;
   sendLag: Histogram;
-  /** The parts' time windows, one list per segment (sum them with {@link mergeWindows} or `windowTableOf`). */
+  /** The parts' time windows, one list per segment (sum them with measure's `mergeWindows` or `windowTableOf`). */
   windowLists: WindowCounts[][];
 }
 
@@ -163,27 +163,3 @@ function addAll(hists: Histogram[]): Histogram {
   return sum;
 }
 
-/** Sums windows of several segments by window index, merging their sparse latency buckets. */
-export function mergeWindows(lists: WindowCounts[][]): WindowCounts[] {
-  if (lists.length === 1) return lists[0]!;
-  const byT = new Map<number, { count: number; errors: number; serverErrors: number; lat: Map<number, number> }>();
-  for (const list of lists) {
-    for (const w of list) {
-      let acc = byT.get(w.t);
-      if (!acc) byT.set(w.t, (acc = { count: 0, errors: 0, serverErrors: 0, lat: new Map() }));
-      acc.count += w.count;
-      acc.errors += w.errors;
-      acc.serverErrors += w.serverErrors ?? 0;
-      for (const [b, c] of w.lat) acc.lat.set(b, (acc.lat.get(b) ?? 0) + c);
-    }
-  }
-  return [...byT.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([t, acc]) => ({
-      t,
-      count: acc.count,
-      errors: acc.errors,
-      serverErrors: acc.serverErrors,
-      lat: [...acc.lat.entries()].sort((a, b) => a[0] - b[0]),
-    }));
-}
