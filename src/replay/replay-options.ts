@@ -63,6 +63,18 @@ export function parseTarget(text: string | undefined): string {
 }
 
 /**
+ * Expands `$VAR` and `${VAR}` from `env`. An unset variable is an error
+ * naming `what` (a header or secret silently sent empty is worse).
+ */
+function expandEnv(text: string, what: string, env: Record<string, string | undefined>): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => {
+    const v = env[(a ?? b)!];
+    if (v === undefined) throw new UsageError(`${what}: environment variable $${a ?? b} is not set`);
+    return v;
+  });
+}
+
+/**
  * Parses `--header 'Name: value'`, expanding `$VAR` and `${VAR}` from `env`.
  * An unset variable is an error (a header silently sent empty is worse).
  */
@@ -72,13 +84,7 @@ export function parseHeaderFlag(text: string, env: Record<string, string | undef
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
     throw new UsageError(`--header must look like 'Name: value' (got "${text}")`);
   }
-  const raw = text.slice(colon + 1).trim();
-  const value = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => {
-    const v = env[(a ?? b)!];
-    if (v === undefined) throw new UsageError(`--header ${name}: environment variable $${a ?? b} is not set`);
-    return v;
-  });
-  return { name, value };
+  return { name, value: expandEnv(text.slice(colon + 1).trim(), `--header ${name}`, env) };
 }
 
 /**
@@ -90,12 +96,7 @@ export function parseSecretFlag(text: string, env: Record<string, string | undef
   const eq = String(text).indexOf('=');
   const name = eq > 0 ? text.slice(0, eq).trim().toLowerCase() : '';
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UsageError(`--secret must look like name=value (got "${text}")`);
-  const value = text.slice(eq + 1).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, a: string | undefined, b: string | undefined) => {
-    const v = env[(a ?? b)!];
-    if (v === undefined) throw new UsageError(`--secret ${name}: environment variable $${a ?? b} is not set`);
-    return v;
-  });
-  return [name, value];
+  return [name, expandEnv(text.slice(eq + 1), `--secret ${name}`, env)];
 }
 
 /** Parses `--connections per-clone|shared`. */
