@@ -24,6 +24,8 @@ export interface Substitution {
   /** Lower-case names of headers that carry the value. */
   inHeaders: string[];
   inBody: boolean;
+  /** The recorded value as a whole token in a body, built once on first use (see request-builder). */
+  bodyRe?: RegExp;
 }
 
 /** The correlation of one session: sources per step and substitutions per step. */

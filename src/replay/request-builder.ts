@@ -1,5 +1,6 @@
 import { cookieHeader, type CookieJar } from './cookie-jar.js';
 import { scrubRedactedBody } from './redacted-body.js';
+import type { Substitution } from './correlation.js';
 import { PER_CLONE_HEADERS, type RequestOptions, type SessionPlan, type Step } from './session-plan.js';
 
 /** What a clone carries between its requests. */
@@ -23,9 +24,13 @@ function replacePathTokens(path: string, recorded: string, live: string): string
   return path.replace(/[^/?&=#]+/g, (tok) => (decodeSafe(tok) === recorded ? encodeURIComponent(live) : tok));
 }
 
-function replaceBounded(text: string, recorded: string, live: string): string {
-  const escaped = recorded.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.replace(new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`, 'g'), live);
+/** The recorded value as a whole token (not part of a longer id): built once per substitution, not per request. */
+function tokenPattern(sub: Substitution): RegExp {
+  if (sub.bodyRe === undefined) {
+    const escaped = sub.recorded.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    sub.bodyRe = new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`, 'g');
+  }
+  return sub.bodyRe;
 }
 
 /**
@@ -44,7 +49,8 @@ export function buildRequest(plan: SessionPlan, step: Step, state: CloneState, d
     const live = state.vars[sub.varIndex];
     if (live === undefined || live === sub.recorded) continue;
     if (sub.inPath) path = replacePathTokens(path, sub.recorded, live);
-    if (sub.inBody && bodyText !== null) bodyText = replaceBounded(bodyText, sub.recorded, live);
+    // replace() with a global RegExp starts from index 0 whatever lastIndex was
+    if (sub.inBody && bodyText !== null) bodyText = bodyText.replace(tokenPattern(sub), () => live);
     for (const h of varying) if (sub.inHeaders.includes(h[0])) h[1] = h[1].split(sub.recorded).join(live);
   }
   const headers = step.headers.slice();
