@@ -5,14 +5,11 @@
  * the plan without talking to each other.
  */
 
+import { fnv1a } from '../model/seeded-random.js';
+
 /** 32-bit FNV-1a of a string, mixed with `seed`. */
 export function hashString(seed: number, text: string): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return mix32(h);
+  return mix32(fnv1a(text, seed));
 }
 
 /** A 32-bit avalanche mix (murmur3 finaliser) of `h` combined with `n`. */

@@ -1,3 +1,4 @@
+import { seededRandom } from '../model/seeded-random.js';
 import { bucketValueUs } from '../measure/window-buckets.js';
 import type { WindowCounts } from '../model/run-result.js';
 
@@ -136,28 +137,6 @@ function weighted(xs: Float64Array, weights: Float64Array | null): number {
   let s = 0;
   for (let b = 0; b < xs.length; b++) s += (weights === null ? 1 : weights[b]!) * xs[b]!;
   return s;
-}
-
-/** mulberry32: small, fast, seeded; returns [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** FNV-1a of a string: gives each report row its own stream of the seed. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** Interval of one figure's cand − base delta, and the point estimate on the same (bucketed) scale. */

@@ -1,6 +1,7 @@
 import { InputError } from '../model/errors.js';
 import type { RunResult } from '../model/run-result.js';
-import { bootstrapDeltas, hashString, windowCount, windowTableOf, type BootInterval } from './bootstrap.js';
+import { fnv1a } from '../model/seeded-random.js';
+import { bootstrapDeltas, windowCount, windowTableOf, type BootInterval } from './bootstrap.js';
 import { compareRows, runInfo, summarizeGroup } from './summary.js';
 import {
   PERCENTILE_OF,
@@ -124,7 +125,7 @@ export function diffRow(
       ? bootstrapDeltas(tb, tc, {
           percentiles: LATENCY.map((p) => PERCENTILE_OF[p]),
           resamples: opts.resamples,
-          seed: (opts.seed ^ hashString(any.key)) >>> 0,
+          seed: (opts.seed ^ fnv1a(any.key)) >>> 0,
           confidence: opts.confidence,
         })
       : null;

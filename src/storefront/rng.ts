@@ -4,6 +4,8 @@
  * platform (pure 32-bit integer arithmetic).
  */
 
+import { seededRandom } from '../model/seeded-random.js';
+
 /** A seeded generator: `next()` is uniform in [0, 1). */
 export interface Rng {
   next(): number;
@@ -19,16 +21,7 @@ export function mixSeed(seed: number, stream: number): number {
 
 /** mulberry32: small, fast and good enough for simulation (not for secrets). */
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return {
-    next(): number {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-  };
+  return { next: seededRandom(seed) };
 }
 
 /** Uniform integer in [lo, hi] (both inclusive). */

@@ -3,6 +3,7 @@ import { latencyBucket } from '../../src/measure/window-buckets.js';
 import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunResult, type SegmentResult, type WindowCounts } from '../../src/model/run-result.js';
 import type { Cohort } from '../../src/model/session.js';
 import { segmentKey } from '../../src/model/segment.js';
+import { seededRandom as rng } from '../../src/model/seeded-random.js';
 
 /** One synthetic segment: latencies (µs) per time window, and failures per window. */
 export interface SegmentSpec {
@@ -106,17 +107,6 @@ export function makeRun(spec: RunSpec): RunResult {
   };
 }
 
-/** mulberry32: a small seeded PRNG for synthetic data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Log-normal latency draw around `medianUs` (sigma 0.5): a realistic long-ish tail. */
 export function logNormalUs(random: () => number, medianUs: number, sigma = 0.5): number {
@@ -130,3 +120,6 @@ export function logNormalUs(random: () => number, medianUs: number, sigma = 0.5)
 export function drawWindows(random: () => number, windows: number, perWindow: number, medianUs: number): number[][] {
   return Array.from({ length: windows }, () => Array.from({ length: perWindow }, () => logNormalUs(random, medianUs)));
 }
+
+/** mulberry32 (shared with the source), re-exported for the report tests. */
+export { rng };

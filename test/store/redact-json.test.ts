@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { redactJsonText } from '../../src/store/redact-json.js';
 import { isSecretKey } from '../../src/store/redact-text.js';
+import { seededRandom as rng } from '../../src/model/seeded-random.js';
 
 const tokenize = (v: string): string => `redacted:${Buffer.from(v).toString('base64url').slice(0, 16).padEnd(16, '_')}`;
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['id', 'name', 'password', 'items', 'qty', 'cardNumber', 'note', 'token', 'company', 'price', 'nested', 'Ünïcode', 'a"quote', 'x\\y'];
 const STRINGS = ['', 'plain', 'with "quotes" and \\ slashes', 'zoë ☕ 日本', 'line\nbreak', 'order 4111111111111112', '1712345678901'];
