@@ -14,6 +14,9 @@ const XFF_FIELDS = ['http_x_forwarded_for', 'x_forwarded_for', 'x-forwarded-for'
 const REGION_FIELDS = ['x-region', 'x_region', 'http_x_region', 'region'];
 const REFERER_FIELDS = ['http_referer', 'referer', 'referrer'];
 const HOST_FIELDS = ['host', 'http_host', 'server_name', 'hostname'];
+const COOKIE_FIELDS = ['cookie', 'http_cookie', 'cookies', 'request_cookie', 'request_cookies'];
+/** Objects of request headers some loggers write (`request_headers`, `req_headers`, `headers`). */
+const HEADER_OBJECT_FIELDS = ['request_headers', 'req_headers', 'requestHeaders', 'headers'];
 
 function pick(o: Obj, names: string[]): unknown {
   for (const n of names) {
@@ -28,6 +31,19 @@ function text(v: unknown): string | undefined {
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v) && typeof v[0] === 'string') return v[0]; // Caddy: headers are arrays
   return undefined;
+}
+
+/** A logged cookie field as a `Cookie` header: a string as is (Caddy: the first of an array), an object as `a=1; b=2`. */
+function cookieText(v: unknown): string | undefined {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const pairs = Object.entries(v as Obj)
+      .filter(([, value]) => typeof value === 'string' || typeof value === 'number')
+      .map(([name, value]) => `${name}=${String(value)}`);
+    return pairs.length > 0 ? pairs.join('; ') : undefined;
+  }
+  if (Array.isArray(v)) return v.filter((x) => typeof x === 'string').join('; ') || undefined;
+  const t = text(v);
+  return t === undefined || t.trim() === '' || t === '-' ? undefined : t;
 }
 
 /** A time field as µs since the epoch: ISO text, `$time_local` text, or epoch s/ms/µs/ns. */
@@ -59,7 +75,9 @@ function durationUsOf(o: Obj, caddy: boolean): number {
  * time/timestamp/@timestamp, method and path from method/path/uri/url (or a
  * `request` line), status, user_agent/http_user_agent, remote_addr/client_ip,
  * and an `x-region` field when present. Caddy's nested `request` object is
- * understood. Returns null for a record whose request is not HTTP; throws
+ * understood. Cookies come from `cookie`/`http_cookie`/`cookies` (a header
+ * string, or an object of name → value) or a `Cookie` entry in a
+ * `request_headers`/`headers` object. Returns null for a record whose request is not HTTP; throws
  * {@link LogLineError} for a line that is not a JSON object or lacks time
  * or path.
  */
@@ -74,9 +92,14 @@ export function parseJsonLine(line: string): LogRecord | null {
   const top = parsed as Obj;
   const nested = top['request'] !== null && typeof top['request'] === 'object' && !Array.isArray(top['request']);
   const req = nested ? (top['request'] as Obj) : top;
-  const reqHeaders = (req['headers'] !== null && typeof req['headers'] === 'object' ? req['headers'] : {}) as Obj;
   const lowerHeaders: Obj = {};
-  for (const [k, v] of Object.entries(reqHeaders)) lowerHeaders[k.toLowerCase()] = v;
+  for (const holder of [top, req]) {
+    for (const f of HEADER_OBJECT_FIELDS) {
+      const h = holder[f];
+      if (h === null || typeof h !== 'object' || Array.isArray(h)) continue;
+      for (const [k, v] of Object.entries(h as Obj)) lowerHeaders[k.toLowerCase()] ??= v;
+    }
+  }
 
   const timeValue = pick(top, TIME_FIELDS) ?? pick(req, TIME_FIELDS);
   if (timeValue === undefined) throw new LogLineError('no time field (time, timestamp, @timestamp)');
@@ -113,6 +136,8 @@ export function parseJsonLine(line: string): LogRecord | null {
   if (xff) headers.push(['x-forwarded-for', xff]);
   const region = text(pick(top, REGION_FIELDS) ?? lowerHeaders['x-region']);
   if (region) headers.push(['x-region', region]);
+  const cookie = cookieText(pick(top, COOKIE_FIELDS) ?? pick(req, COOKIE_FIELDS) ?? lowerHeaders['cookie']);
+  if (cookie) headers.push(['cookie', cookie]);
 
   const statusValue = pick(top, STATUS_FIELDS);
   const status = statusValue === undefined ? null : Number(statusValue);

@@ -11,7 +11,7 @@ export interface LogRecord {
   host: string | null;
   status: number | null;
   clientAddress: string;
-  /** Headers the log kept: user-agent, referer, x-forwarded-for, x-region. */
+  /** Headers the log kept: user-agent, referer, x-forwarded-for, x-region, cookie. */
   headers: HeaderList;
 }
 
@@ -42,6 +42,14 @@ function unescapeLog(s: string): string {
   return s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))).replace(/\\(.)/g, '$1');
 }
 
+const COOKIE_PAIR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+=[^;]*";
+const COOKIE_RE = new RegExp(`^\\s*${COOKIE_PAIR}(?:;\\s*${COOKIE_PAIR})*;?\\s*$`);
+
+/** Whether a logged field looks like a `Cookie` header (`sid=abc; theme=dark`). */
+export function looksLikeCookieHeader(text: string): boolean {
+  return text.includes('=') && COOKIE_RE.test(text);
+}
+
 /** Splits `GET /x HTTP/1.1` into method and target; null when it is not a request line. */
 export function splitRequestLine(request: string): { method: string; target: string } | null {
   const m = /^([A-Z][A-Z0-9_-]*) (\S+)(?: HTTP\/\d(?:\.\d)?)?$/.exec(request.trim());
@@ -51,8 +59,10 @@ export function splitRequestLine(request: string): { method: string; target: str
 /**
  * Parses one nginx/Apache combined (or common) log line. Trailing extra
  * fields are allowed; `rt=0.123` / `request_time=0.123` there (seconds) give
- * the duration, and a trailing quoted field after the user agent is taken as
- * `X-Forwarded-For` when it looks like an address. Returns null for a line
+ * the duration. Trailing quoted fields after the user agent are taken as
+ * `X-Forwarded-For` when they look like an address, and as the `Cookie`
+ * header when they look like cookies (nginx `"$http_cookie"`, Apache
+ * `"%{Cookie}i"`; `"-"` is no cookie). Returns null for a line
  * whose request is not an HTTP request line (`"-"`, TLS bytes on a plain
  * port): the caller counts it. Throws {@link LogLineError} for a line that is
  * not in the format at all.
@@ -72,8 +82,14 @@ export function parseCombinedLine(line: string): LogRecord | null {
   const referer = m[8] === undefined ? undefined : unescapeLog(m[8]);
   if (ua && ua !== '-') headers.push(['user-agent', ua]);
   if (referer && referer !== '-') headers.push(['referer', referer]);
-  const xff = /^\s*"([0-9a-fA-F.:, ]+)"/.exec(rest);
-  if (xff) headers.push(['x-forwarded-for', xff[1]!]);
+  for (const q of rest.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
+    const field = unescapeLog(q[1]!).trim();
+    if (/^[0-9a-fA-F.:, ]+$/.test(field) && /[.:]/.test(field)) {
+      if (!headers.some(([k]) => k === 'x-forwarded-for')) headers.push(['x-forwarded-for', field]);
+    } else if (looksLikeCookieHeader(field) && !headers.some(([k]) => k === 'cookie')) {
+      headers.push(['cookie', field]);
+    }
+  }
   return {
     startUs: endUs - durationUs,
     durationUs,

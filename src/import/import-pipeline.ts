@@ -141,8 +141,9 @@ export async function importExchanges(
     });
     const req = capBody(raw.requestBody, options.maxBodyBytes);
     const res = capBody(raw.responseBody, options.maxBodyBytes);
+    const fileKey = options.keepFileSessions !== false ? raw.sessionKey : undefined;
     const exchange: Exchange = {
-      sessionKey: (options.keepFileSessions !== false ? raw.sessionKey : undefined) ?? assigned.sessionKey,
+      sessionKey: fileKey ?? assigned.sessionKey,
       seq: 0,
       startOffsetUs: offsetUs,
       durationUs: Math.max(0, Math.round(raw.durationUs)),
@@ -164,7 +165,7 @@ export async function importExchanges(
       error: raw.error,
       errorDetail: raw.errorDetail,
     };
-    writer.add(exchange, cohorts.classify(raw.requestHeaders, assigned.signedIn));
+    writer.add(exchange, cohorts.classify(raw.requestHeaders, assigned.signedIn), fileKey !== undefined ? 'file' : assigned.keyedBy);
     stats.taken++;
     if (writer.queued > MAX_BACKLOG) await writer.flush();
   };

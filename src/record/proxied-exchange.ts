@@ -5,7 +5,7 @@ import { headerValue, type ErrorKind, type Exchange, type HeaderList } from '../
 import type { Cohort } from '../model/session.js';
 import { BodyCapture, CaptureStream } from './body-capture.js';
 import { requestHasBody, responseHeaders, type SplitHeaders } from './headers.js';
-import type { CohortNamer, RouteNamer, SessionAssigner } from './types.js';
+import type { CohortNamer, RouteNamer, SessionAssigned, SessionAssigner } from './types.js';
 import { classifyUpstreamError, failureBody } from './upstream-error.js';
 
 /** Where one request goes upstream. */
@@ -29,7 +29,7 @@ export interface ExchangeHost {
   readonly routes: RouteNamer;
   readonly cohorts: CohortNamer;
   /** Called exactly once per exchange, when it is finished (completed, failed or aborted). */
-  complete(source: ProxiedExchange, exchange: Exchange, cohort: Cohort): void;
+  complete(source: ProxiedExchange, exchange: Exchange, cohort: Cohort, keyedBy: string | null): void;
 }
 
 /** Thrown into undici to cancel an upstream request; the `code` says why. */
@@ -72,7 +72,7 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
   private cancelReason: CancelError | null = null;
   private status: number | null = null;
   private resHeaders: HeaderList = [];
-  private session: { sessionKey: string; signedIn: boolean } | null = null;
+  private session: SessionAssigned | null = null;
   private done = false;
 
   constructor(
@@ -208,7 +208,7 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
     this.res.end(body);
   }
 
-  private assignSession(): { sessionKey: string; signedIn: boolean } {
+  private assignSession(): SessionAssigned {
     return this.host.sessions.assign({
       clientAddress: this.req.socket.remoteAddress ?? '',
       requestHeaders: this.reqHeaders.list,
@@ -249,6 +249,6 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
       error,
       errorDetail,
     };
-    this.host.complete(this, exchange, this.host.cohorts.classify(this.reqHeaders.list, session.signedIn));
+    this.host.complete(this, exchange, this.host.cohorts.classify(this.reqHeaders.list, session.signedIn), session.keyedBy ?? null);
   }
 }

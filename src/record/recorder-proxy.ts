@@ -157,7 +157,7 @@ export class RecorderProxy implements ExchangeHost {
   }
 
   /** {@link ExchangeHost}: one exchange finished. */
-  complete(source: ProxiedExchange, exchange: Exchange, cohort: Cohort): void {
+  complete(source: ProxiedExchange, exchange: Exchange, cohort: Cohort, keyedBy: string | null = null): void {
     this.inFlight.delete(source);
     const c = this.counts;
     c.exchanges++;
@@ -166,7 +166,7 @@ export class RecorderProxy implements ExchangeHost {
     c.requestBytes += exchange.requestBodyBytes;
     c.responseBytes += exchange.responseBodyBytes;
     try {
-      this.sink.add(exchange, cohort);
+      this.sink.add(exchange, cohort, keyedBy);
     } catch {
       c.sinkFailures++;
     }

@@ -135,5 +135,5 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
  * writer's one-line message and no key file is left behind.)
  */
 function redactingAdd(writer: RecordingWriter, redactor: Redactor): RecordingWriter['add'] {
-  return (exchange, cohort) => writer.add(redactor.redactExchange(exchange), cohort);
+  return (exchange, cohort, keyedBy) => writer.add(redactor.redactExchange(exchange), cohort, keyedBy);
 }

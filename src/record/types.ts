@@ -9,12 +9,21 @@ import type { LocalCa } from './ca.js';
  * path once per exchange, after the client got its last byte (or the error).
  */
 export interface ExchangeSink {
-  add(exchange: Exchange, cohort: Cohort): void;
+  /** `keyedBy`: the rule that keyed the exchange's session (stored per session, shown by `inspect`). */
+  add(exchange: Exchange, cohort: Cohort, keyedBy?: string | null): void;
+}
+
+/** What a {@link SessionAssigner} says about one exchange. */
+export interface SessionAssigned {
+  sessionKey: string;
+  signedIn: boolean;
+  /** The rule that keyed it (`cookie-set:sid`, `cookie-request:sid`, `auth`, `request`, …). */
+  keyedBy?: string;
 }
 
 /** Assigns a session key to an exchange when its response headers are known (`segment/`'s `Sessionizer`). */
 export interface SessionAssigner {
-  assign(input: SessionInput): { sessionKey: string; signedIn: boolean };
+  assign(input: SessionInput): SessionAssigned;
 }
 
 /** Names the route of a request (`segment/`'s `RouteMatcher`). */

@@ -2,6 +2,7 @@
  * Cohorts: the attributes of a session (device, region, auth, and whatever a
  * scenario adds) that, with the route, make a segment.
  */
+import { isbot } from 'isbot';
 import type { Cohort } from '../model/session.js';
 import type { HeaderList } from '../model/exchange.js';
 
@@ -9,31 +10,51 @@ import type { HeaderList } from '../model/exchange.js';
 export type Device = 'mobile' | 'tablet' | 'desktop' | 'bot';
 
 /**
- * Automated clients: crawlers, HTTP libraries and command-line tools, headless
- * browsers, link previewers, load generators.
+ * flashback's own automated-client rules, checked before `isbot`'s list:
+ * crawlers, HTTP libraries and command-line tools (curl, wget,
+ * python-requests, Go-http-client, Java, axios, …), API clients (Postman,
+ * Insomnia), headless browsers, link previewers, audit tools and load
+ * generators (k6, autocannon, wrk, vegeta, Gatling, JMeter, Locust).
+ *
+ * Deliberately `bot`: a script, a cron job, an integration or an earlier load
+ * test found in a production capture is not a person on a device, and
+ * counting it as `desktop` would distort the cohort replayed hardest.
  */
-const BOT_RE =
+const TOOL_RE =
   /(?<!cu)bot\b|bot\/|crawl|spider|slurp|^curl\/|^wget\/|python-requests|python-urllib|aiohttp|python-httpx|go-http-client|headlesschrome|phantomjs|^java\/|apache-httpclient|libwww-perl|postmanruntime|insomnia|httpie|node-fetch|axios\/|^undici|^node$|^got \(|^k6\/|autocannon|^wrk|vegeta|gatling|jmeter|locust|facebookexternalhit|embedly|lighthouse|pingdom|uptimerobot|archiver/i;
 const TABLET_RE = /ipad|tablet|kindle|silk\/|playbook|nexus (?:7|9|10)\b|sm-t\d/i;
 const MOBILE_RE = /iphone|ipod|mobile|windows phone|iemobile|opera mini|blackberry|bb10|fennec/i;
 /** Televisions and streaming sticks (often Android without `Mobile`): big screens, counted as desktop. */
 const TV_RE = /smart-?tv|\btv\b|bravia|web0s|webos|appletv|crkey|roku|\baft[a-z]\b|googletv|hbbtv/i;
-/** Native app stacks: Android's Dalvik and okhttp, iOS's CFNetwork. */
-const APP_RE = /^dalvik\/|^okhttp\/|cfnetwork\//i;
+/**
+ * Native app HTTP stacks: Android's Dalvik and okhttp (also React Native and
+ * Expo on Android), iOS's CFNetwork and Alamofire, Flutter's `Dart/x (dart:io)`.
+ * A person using an app: never a bot, although `isbot` lists okhttp.
+ */
+const APP_RE = /^dalvik\/|^okhttp\/|cfnetwork\/|alamofire\/|^dart\/\d|\(dart:io\)/i;
 
 /**
  * Device class from a `User-Agent` header, checked in this order:
  * 1. no user agent at all (absent, empty or `-` as access logs write it) → `bot`:
  *    every browser sends one, scripts often don't;
- * 2. crawlers, HTTP libraries and tools, headless browsers → `bot`
- *    (Googlebot's smartphone agent is a bot, not a phone);
- * 3. televisions and streaming sticks (smart TV, webOS, Tizen TV, Chromecast,
+ * 2. native app stacks (Dalvik, okhttp, CFNetwork, Alamofire, Dart) skip the
+ *    bot rules: an app is a person on a phone (or a tablet, by the rules below);
+ * 3. flashback's own tool list (HTTP libraries, command-line tools, load
+ *    generators; see `TOOL_RE`) → `bot`;
+ * 4. `isbot`'s list (crawlers, monitors and health checks such as
+ *    `ELB-HealthChecker`, `kube-probe`, `GoogleHC`, `Prometheus`, `Datadog Agent`,
+ *    link previewers such as `Slackbot-LinkExpanding`, `Twitterbot`,
+ *    `WhatsApp`) → `bot` (Googlebot's smartphone agent is a bot, not a phone);
+ * 5. televisions and streaming sticks (smart TV, webOS, Tizen TV, Chromecast,
  *    Roku, Fire TV) → `desktop`, before the Android rule below would call them tablets;
- * 4. iPad, Kindle/Silk, `Tablet`, or Android without `Mobile` → `tablet`
+ * 6. iPad, Kindle/Silk, `Tablet`, or Android without `Mobile` → `tablet`
  *    (iPadOS 13+ Safari sends a desktop Mac agent and is counted `desktop`);
- * 5. native app stacks (Dalvik, okhttp, CFNetwork), iPhone/iPod, Android
- *    with `Mobile`, or any other `Mobile` → `mobile`;
- * 6. anything else → `desktop`.
+ * 7. native app stacks, iPhone/iPod, Android with `Mobile`, or any other
+ *    `Mobile` → `mobile`;
+ * 8. anything else → `desktop`.
+ *
+ * Verdicts are cached per distinct user agent (`isbot`'s pattern is large;
+ * see docs/import.md for the cost).
  */
 export function deviceFromUserAgent(ua: string | undefined): Device {
   if (ua === undefined) return 'bot';
@@ -50,13 +71,15 @@ export function deviceFromUserAgent(ua: string | undefined): Device {
 const DEVICE_CACHE_LIMIT = 4096;
 const deviceCache = new Map<string, Device>();
 
-function classifyUserAgent(ua: string): Device {
+/** {@link deviceFromUserAgent} without the cache (exported for the benchmark and tests). */
+export function classifyUserAgent(ua: string): Device {
   const s = ua.trim();
   if (s === '' || s === '-') return 'bot';
-  if (BOT_RE.test(s)) return 'bot';
+  const app = APP_RE.test(s);
+  if (!app && (TOOL_RE.test(s) || isbot(s))) return 'bot';
   if (TV_RE.test(s)) return 'desktop';
   if (TABLET_RE.test(s)) return 'tablet';
-  if (APP_RE.test(s)) return 'mobile';
+  if (app) return 'mobile';
   const android = /android/i.test(s);
   if (android && !/mobile/i.test(s)) return 'tablet';
   if (MOBILE_RE.test(s)) return 'mobile';

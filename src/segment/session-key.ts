@@ -7,7 +7,7 @@
 import { UsageError } from '../model/errors.js';
 import type { HeaderList } from '../model/exchange.js';
 import { parseDurationUs } from '../model/units.js';
-import { requestCookie } from './cohort.js';
+import { CookieSessionKeys } from './session-cookies.js';
 import {
   BoundedMap,
   isAuthCookieName,
@@ -17,9 +17,13 @@ import {
   type SetCookie,
 } from './session-signals.js';
 
-/** How exchanges are grouped into sessions (`--session-key`). */
+/**
+ * How exchanges are grouped into sessions (`--session-key`). `auto` with
+ * `clientIdleUs` (`auto+client`) groups what nothing else identifies by
+ * client address and user agent instead of one session per request.
+ */
 export type SessionKeyRule =
-  | { kind: 'auto' }
+  | { kind: 'auto'; clientIdleUs?: number }
   | { kind: 'cookie'; name: string }
   | { kind: 'header'; name: string }
   | { kind: 'client'; idleUs: number }
@@ -28,18 +32,25 @@ export type SessionKeyRule =
 /** Idle gap after which `--session-key client` starts a new session. */
 export const DEFAULT_CLIENT_IDLE_US = 30 * 60 * 1_000_000;
 
-const SESSION_KEY_USAGE = '--session-key must be cookie:NAME, header:NAME, client or none';
+const SESSION_KEY_USAGE = '--session-key must be auto, auto+client, cookie:NAME, header:NAME, client or none';
 const TOKEN_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
- * Parses `--session-key`: `auto` (default), `cookie:NAME`, `header:NAME`,
- * `client`, `client:IDLE` (e.g. `client:10m`), `none`.
- * Throws {@link UsageError} on anything else.
+ * Parses `--session-key`: `auto` (default), `auto+client`,
+ * `auto+client:IDLE`, `cookie:NAME`, `header:NAME`, `client`, `client:IDLE`
+ * (e.g. `client:10m`), `none`. Throws {@link UsageError} on anything else.
  */
 export function parseSessionKey(text: string): SessionKeyRule {
   const s = String(text).trim();
   const bad = (): UsageError => new UsageError(`${SESSION_KEY_USAGE} (got "${text}")`);
   if (s === 'auto') return { kind: 'auto' };
+  if (s.startsWith('auto+client')) {
+    const rest = s.slice('auto+'.length);
+    if (rest !== 'client' && !rest.startsWith('client:')) throw bad();
+    const client = parseSessionKey(rest);
+    if (client.kind !== 'client') throw bad();
+    return { kind: 'auto', clientIdleUs: client.idleUs };
+  }
   if (s === 'none') return { kind: 'none' };
   if (s === 'client') return { kind: 'client', idleUs: DEFAULT_CLIENT_IDLE_US };
   const colon = s.indexOf(':');
@@ -78,8 +89,32 @@ export interface SessionInput {
   status?: number | null;
 }
 
-/** Most per-session states kept (sign-in flags, rotated cookies, clients); oldest are forgotten first. */
+/** Most per-session states kept (sign-in flags, cookie aliases, clients); oldest are forgotten first. */
 const STATE_LIMIT = 100_000;
+
+/**
+ * Which rule keyed an exchange's session (stored per session, shown by
+ * `inspect`): `cookie-set:NAME` (the response set the session cookie),
+ * `cookie-request:NAME` (the request already carried it: set before the
+ * capture began), `header:NAME`, `auth` (an `Authorization` credential),
+ * `client` (address + user agent), `request` (a session of one request).
+ * Importers add `file` (a session key the file itself carried).
+ */
+export type KeyedBy = string;
+
+/** What {@link Sessionizer.assign} says about one exchange. */
+export interface SessionAssignment {
+  /** The session key, already redacted. */
+  sessionKey: string;
+  signedIn: boolean;
+  /** The rule that keyed it (see {@link KeyedBy}). */
+  keyedBy: KeyedBy;
+}
+
+interface Keyed {
+  key: string;
+  by: KeyedBy;
+}
 
 /**
  * Assigns each exchange to a session and says whether the session is signed in.
@@ -89,15 +124,31 @@ const STATE_LIMIT = 100_000;
  * `cookie:NAME:<token>`, `header:NAME:<token>`, `auth:<token>`,
  * `client:<token>:<n>`, `req:<n>` (a session of one request).
  *
- * `auto`: the session cookie is the first cookie the server ever set whose
- * value looks like an id (a name that looks like a session cookie wins among
- * those one response sets; see `pickSessionCookie`). A
- * request carrying it is keyed by its value; one without it whose response
- * sets it is keyed by the new value, so the first request joins the session it
- * starts; else an `Authorization` credential keys it; else it is alone.
- * `cookie:NAME` is the same with the cookie named. When a response rotates
- * the session cookie (a login issuing a new id), the new value keeps the old
- * session's key.
+ * `auto`, first match wins:
+ * 1. the **server-set cookie** sent: the first cookie the server was ever
+ *    seen setting with an id-like value (a session-looking name wins among
+ *    those one response sets; never a stickiness cookie), when its name is
+ *    session-like (`sid`, `session`, `JSESSIONID`, …);
+ * 2. a **session-like request cookie** (`sid`, `session`, `JSESSIONID`,
+ *    `PHPSESSID`, `connect.sid`, `_app_session`, …; see
+ *    `isSessionCookieName`) with an id-like value: visits already under way
+ *    when the capture began, whose cookie was set before it;
+ * 3. the server-set cookie sent under another name (`vid`, `visitor_id`);
+ * 4. the server-set cookie (then any session-like cookie) this response
+ *    sets: the first request joins the session it starts;
+ * 5. an **`Authorization` credential** (after cookies: access tokens are
+ *    refreshed every few minutes, which would cut one visit into several,
+ *    and a shared service token would lump clients together);
+ * 6. with `auto+client`, client address + user agent; else the request is
+ *    alone.
+ *
+ * Cookie keys are `cookie:NAME:<token>` whichever rule found them, and every
+ * session cookie value seen with a session (a rotated value, a second
+ * session cookie, the server's cookie set on a visit first keyed by a
+ * request cookie) becomes an alias of its key (`CookieSessionKeys`): a
+ * login that rotates the session id, or a server that sets its cookie on a
+ * visit first seen mid-way, never splits the visit. `cookie:NAME` keys by
+ * that cookie only, sent or set.
  *
  * Signed in: the request carries `Authorization` or an auth-looking cookie
  * (`auth`, `token`, `jwt`, `login`, `remember`, …; not plain `session`/`sid`,
@@ -111,11 +162,9 @@ const STATE_LIMIT = 100_000;
 export class Sessionizer {
   private readonly rule: SessionKeyRule;
   private readonly tokenize: (value: string) => string;
-  private sessionCookie: string | null = null;
+  private readonly cookies: CookieSessionKeys;
   private singles = 0;
   private clientSeq = 0;
-  /** Rotated cookie value (tokenized) → session key it continues. */
-  private readonly rotated = new BoundedMap<string, string>(STATE_LIMIT);
   /** Session key → signed in by a login response. */
   private readonly loggedIn = new BoundedMap<string, boolean>(STATE_LIMIT);
   /** Client identity → { session key, last start µs }. */
@@ -125,63 +174,46 @@ export class Sessionizer {
   constructor(rule: SessionKeyRule, tokenize: ((value: string) => string) | null) {
     this.rule = rule;
     this.tokenize = tokenize ?? ((v) => v);
-    if (rule.kind === 'cookie') this.sessionCookie = rule.name;
+    this.cookies = new CookieSessionKeys(rule.kind === 'cookie' ? rule.name : null, this.tokenize, STATE_LIMIT);
   }
 
-  /** Called when the response headers are known. Returns the session key (already redacted) and whether signed in. */
-  assign(input: SessionInput): { sessionKey: string; signedIn: boolean } {
+  /** Called when the response headers are known. Returns the session key (already redacted), whether signed in, and the rule. */
+  assign(input: SessionInput): SessionAssignment {
     const set = setCookies(input.responseHeaders);
-    const sessionKey = this.keyOf(input, set);
-    return { sessionKey, signedIn: this.signedIn(sessionKey, input, set) };
+    const { key, by } = this.keyOf(input, set);
+    return { sessionKey: key, signedIn: this.signedIn(key, input, set), keyedBy: by };
   }
 
-  private keyOf(input: SessionInput, set: SetCookie[]): string {
+  private keyOf(input: SessionInput, set: SetCookie[]): Keyed {
     switch (this.rule.kind) {
       case 'none':
         return this.single();
       case 'header': {
         const v = headerOf(input.requestHeaders, this.rule.name);
-        return v === undefined ? this.single() : `header:${this.rule.name}:${this.tokenize(v)}`;
+        if (v === undefined) return this.single();
+        return { key: `header:${this.rule.name}:${this.tokenize(v)}`, by: `header:${this.rule.name}` };
       }
       case 'client':
         return this.clientKey(input, this.rule.idleUs);
-      case 'auto':
-        if (this.sessionCookie === null) this.sessionCookie = pickSessionCookie(set);
-        return this.cookieKey(input, set) ?? this.authKey(input) ?? this.single();
+      case 'auto': {
+        const keyed = this.cookies.auto(input.requestHeaders, set) ?? this.authKey(input);
+        if (keyed !== null) return keyed;
+        return this.rule.clientIdleUs === undefined ? this.single() : this.clientKey(input, this.rule.clientIdleUs);
+      }
       case 'cookie':
-        return this.cookieKey(input, set) ?? this.single();
+        return this.cookies.named(input.requestHeaders, set) ?? this.single();
     }
   }
 
-  /** Key from the session cookie sent, or set by this response; records rotations. */
-  private cookieKey(input: SessionInput, set: SetCookie[]): string | null {
-    const name = this.sessionCookie;
-    if (name === null) return null;
-    const sent = requestCookie(input.requestHeaders, name);
-    const fresh = set.find((c) => c.name === name && !c.deleted);
-    let key: string | null = null;
-    if (sent !== undefined && sent !== '') key = this.continuing(name, this.tokenize(sent));
-    if (fresh !== undefined && fresh.value !== '') {
-      const token = this.tokenize(fresh.value);
-      if (key === null) key = this.continuing(name, token);
-      else if (token !== this.tokenize(sent ?? '')) this.rotated.set(token, key);
-    }
-    return key;
-  }
-
-  private continuing(name: string, token: string): string {
-    return this.rotated.get(token) ?? `cookie:${name}:${token}`;
-  }
-
-  private authKey(input: SessionInput): string | null {
+  private authKey(input: SessionInput): Keyed | null {
     const auth = headerOf(input.requestHeaders, 'authorization');
     if (auth === undefined) return null;
     const space = auth.indexOf(' ');
     const credentials = space > 0 ? auth.slice(space + 1).trim() : auth;
-    return credentials === '' ? null : `auth:${this.tokenize(credentials)}`;
+    return credentials === '' ? null : { key: `auth:${this.tokenize(credentials)}`, by: 'auth' };
   }
 
-  private clientKey(input: SessionInput, idleUs: number): string {
+  private clientKey(input: SessionInput, idleUs: number): Keyed {
     const xff = headerOf(input.requestHeaders, 'x-forwarded-for');
     const hop = xff?.split(',')[0]?.trim();
     const address = hop !== undefined && hop !== '' ? hop : input.clientAddress;
@@ -191,16 +223,16 @@ export class Sessionizer {
     if (seen !== undefined && input.startOffsetUs - seen.lastUs <= idleUs) {
       if (input.startOffsetUs > seen.lastUs) seen.lastUs = input.startOffsetUs;
       this.clients.set(id, seen); // refresh: active clients are forgotten last
-      return seen.key;
+      return { key: seen.key, by: 'client' };
     }
     // A fresh number per session, so a forgotten client can never merge into an old key.
     const key = `client:${id}:${this.clientSeq++}`;
     this.clients.set(id, { key, lastUs: input.startOffsetUs });
-    return key;
+    return { key, by: 'client' };
   }
 
-  private single(): string {
-    return `req:${this.singles++}`;
+  private single(): Keyed {
+    return { key: `req:${this.singles++}`, by: 'request' };
   }
 
   private signedIn(key: string, input: SessionInput, set: SetCookie[]): boolean {
@@ -214,7 +246,7 @@ export class Sessionizer {
     if (headerOf(input.requestHeaders, 'authorization') !== undefined) return true;
     // Without the method, a second session cookie beside the one sessions are keyed by
     // (a `vid` visitor cookie, then `session` at sign-in) is the best sign-in signal left.
-    const second = method === undefined ? this.sessionCookie : null;
+    const second = method === undefined ? this.cookies.sessionCookie : null;
     for (const c of set) if (!c.deleted && isSignInCookie(c.name, second)) return true;
     return requestHasSignInCookie(input.requestHeaders, second);
   }
@@ -223,28 +255,6 @@ export class Sessionizer {
 function headerOf(headers: HeaderList, name: string): string | undefined {
   for (const [k, v] of headers) if (k === name && v !== '') return v;
   return undefined;
-}
-
-/**
- * The cookie that identifies sessions among those one response sets: only
- * cookies whose value looks like an id (8+ characters with a digit or mixed
- * case), so a `locale=en` or `consent=true` that every visitor shares can
- * never lump them into one session, and no load-balancer stickiness cookie
- * (`AWSALB`, `BIGipServer…`, `SERVERID`), whose value names a backend shared
- * by many clients; a session-looking name wins.
- */
-function pickSessionCookie(set: SetCookie[]): string | null {
-  const ids = set.filter((c) => !c.deleted && looksLikeId(c.value) && !STICKY_COOKIE_RE.test(c.name));
-  if (ids.length === 0) return null;
-  const sessionLike = ids.find((c) => /sess|sid|^id$|visitor|^vid$|uid/i.test(c.name));
-  return (sessionLike ?? ids[0]!).name;
-}
-
-/** Load-balancer stickiness cookies: they name a backend, which many clients share. */
-const STICKY_COOKIE_RE = /^(?:awsalb\w*|awselb\w*|bigipserver.*|serverid|routeid|route|ingresscookie|__cfruid|lb[-_]?\w*|sticky\w*)$/i;
-
-function looksLikeId(value: string): boolean {
-  return value.length >= 8 && (/\d/.test(value) || (/[a-z]/.test(value) && /[A-Z]/.test(value)));
 }
 
 /** An auth-looking cookie, or (when `keyCookie` is given) a session-looking cookie other than it. */

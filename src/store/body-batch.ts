@@ -40,8 +40,8 @@ export class BodyBatch {
     return this.used + bodyBytes(ex) > this.view.byteLength;
   }
 
-  /** Queues one exchange, copying its bodies. */
-  add(ex: Exchange, cohort: Cohort): void {
+  /** Queues one exchange, copying its bodies; `keyedBy` is the rule that keyed its session. */
+  add(ex: Exchange, cohort: Cohort, keyedBy: string | null = null): void {
     if (!this.view) {
       this.buffer = this.take(bodyBytes(ex));
       this.view = new Uint8Array(this.buffer);
@@ -76,6 +76,7 @@ export class BodyBatch {
       req ? req.byteLength : -1,
       resOff,
       res ? res.byteLength : -1,
+      keyedBy,
     ]);
   }
 

@@ -35,6 +35,19 @@ export interface CohortSummary {
   exchanges: number;
 }
 
+/** Sessions keyed by one rule. */
+export interface SessionRuleSummary {
+  /**
+   * The rule, as the sessionizer names it: `cookie-set:NAME` (the server set
+   * the cookie in the capture), `cookie-request:NAME` (requests already carried
+   * it), `header:NAME`, `auth`, `client`, `request` (one session per request),
+   * `file` (the imported file's own session keys); null when not recorded.
+   */
+  rule: string | null;
+  sessions: number;
+  exchanges: number;
+}
+
 /** Everything `flashback inspect` shows about a recording. Plain data; stable JSON shape. */
 export interface RecordingSummary {
   path: string;
@@ -59,6 +72,11 @@ export interface RecordingSummary {
   routes: RouteSummary[];
   /** Sorted by session count, most first (ties by key). */
   cohorts: CohortSummary[];
+  /**
+   * How sessions were keyed, most sessions first (ties by rule); null for a
+   * recording written before flashback stored it (`sessions.keyed_by`).
+   */
+  sessionRules: SessionRuleSummary[] | null;
 }
 
 const CLASS_SQL =
@@ -188,5 +206,18 @@ export function summarizeRecording(db: Database.Database, path: string, meta: Re
     failed: { total: failedTotal, byKind },
     routes: routeList,
     cohorts: [...cohorts.values()].sort((a, b) => b.sessions - a.sessions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    sessionRules: sessionRules(db),
   };
+}
+
+/** Sessions per keying rule, or null when the file has no `keyed_by` column (written before it existed). */
+function sessionRules(db: Database.Database): SessionRuleSummary[] | null {
+  const has = db.prepare("SELECT 1 FROM pragma_table_info('sessions') WHERE name = 'keyed_by'").get();
+  if (has === undefined) return null;
+  const rows = db
+    .prepare('SELECT keyed_by AS rule, count(*) AS n, coalesce(sum(exchange_count), 0) AS ex FROM sessions GROUP BY keyed_by')
+    .all() as Array<{ rule: string | null; n: number; ex: number }>;
+  return rows
+    .map((r) => ({ rule: r.rule, sessions: r.n, exchanges: r.ex }))
+    .sort((a, b) => b.sessions - a.sessions || String(a.rule).localeCompare(String(b.rule)));
 }

@@ -150,13 +150,15 @@ export class RecordingWriter {
   /**
    * Queues one exchange; returns at once (no I/O). `exchange.seq` is ignored:
    * the writer numbers each session's exchanges itself. The session's cohort
-   * is the first one given, later differing attributes overwriting. The
+   * is the first one given, later differing attributes overwriting.
+   * `keyedBy` is the rule that keyed the session (`Sessionizer.assign`'s
+   * `keyedBy`); the first one given for a session is kept. The
    * redactor, if any, runs here, before anything leaves this thread.
    * Throws {@link InputError} for an exchange the file cannot hold (a missing
    * string, a non-finite time; nothing is queued then), and {@link RunError}
    * after the writer failed, and after close/abort.
    */
-  add(exchange: Exchange, cohort: Cohort): void {
+  add(exchange: Exchange, cohort: Cohort, keyedBy?: string | null): void {
     if (this.failure) throw this.failure;
     if (this.state !== 'open') throw new RunError(`Failed to add to recording ${this.path}: the writer is ${this.state}`);
     const problem = exchangeProblem(exchange);
@@ -164,7 +166,7 @@ export class RecordingWriter {
     const ex = this.redactor ? this.redactor.redactExchange(exchange) : exchange;
     if (this.batch.wouldOverflow(ex)) this.post();
     try {
-      this.batch.add(ex, cohort);
+      this.batch.add(ex, cohort, keyedBy ?? null);
     } catch (e) {
       throw new InputError(`Failed to add an exchange to recording ${this.path}: ${messageOf(e)}`, { cause: e });
     }

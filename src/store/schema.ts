@@ -21,6 +21,12 @@ export const RECORDING_PAGE_SIZE = 65_536;
 /**
  * Tables, created by the writer when the file is new.
  *
+ * `sessions.keyed_by` names the rule that keyed each session
+ * (`cookie-set:sid`, `cookie-request:sid`, `auth`, `client`, `request`, …;
+ * see `segment/session-key.ts`). It was added within schema version 1:
+ * recordings written before it have no such column (readers must check),
+ * and older readers, which name their columns, read newer files unchanged.
+ *
  * Column order matters: blob columns come last in `exchanges`, so queries that
  * skip bodies never have to walk a body's overflow pages. Every value is
  * stored as received: headers as JSON arrays of `[name, value]` pairs, bodies
@@ -39,7 +45,8 @@ CREATE TABLE sessions (
   end_us         INTEGER NOT NULL,
   exchange_count INTEGER NOT NULL,
   last_start_us  INTEGER NOT NULL,
-  reseq          INTEGER NOT NULL DEFAULT 0
+  reseq          INTEGER NOT NULL DEFAULT 0,
+  keyed_by       TEXT
 );
 
 CREATE TABLE exchanges (

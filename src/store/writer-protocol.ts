@@ -34,6 +34,8 @@ export type RowTuple = [
   reqLen: number,
   resOff: number,
   resLen: number,
+  /** The rule that keyed the session (`cookie-request:sid`, …), or null when not known. */
+  keyedBy: string | null,
 ];
 
 /** Main → worker. `bodies` is transferred; the worker hands it back for reuse once committed. */

@@ -37,6 +37,8 @@ export function runWriterWorker(): void {
     count: number;
     lastStartUs: number;
     reseq: number;
+    /** The rule that keyed the session: the first one given. */
+    keyedBy: string | null;
   }
   interface Pending {
     row: RowTuple;
@@ -58,12 +60,13 @@ export function runWriterWorker(): void {
       'req_headers, res_headers, req_body, res_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
   );
   const selectSession = db.prepare(
-    'SELECT cohort, start_us, end_us, exchange_count, last_start_us, reseq FROM sessions WHERE key = ?',
+    'SELECT cohort, start_us, end_us, exchange_count, last_start_us, reseq, keyed_by FROM sessions WHERE key = ?',
   );
   const upsertSession = db.prepare(
-    'INSERT INTO sessions (key, cohort, start_us, end_us, exchange_count, last_start_us, reseq) VALUES (?,?,?,?,?,?,?) ' +
+    'INSERT INTO sessions (key, cohort, start_us, end_us, exchange_count, last_start_us, reseq, keyed_by) VALUES (?,?,?,?,?,?,?,?) ' +
       'ON CONFLICT(key) DO UPDATE SET cohort = excluded.cohort, start_us = excluded.start_us, end_us = excluded.end_us, ' +
-      'exchange_count = excluded.exchange_count, last_start_us = excluded.last_start_us, reseq = excluded.reseq',
+      'exchange_count = excluded.exchange_count, last_start_us = excluded.last_start_us, reseq = excluded.reseq, ' +
+      'keyed_by = excluded.keyed_by',
   );
 
   let pending: Pending[] = [];
@@ -79,7 +82,7 @@ export function runWriterWorker(): void {
       let s = states.get(key);
       if (!s) {
         const old = selectSession.get(key) as
-          | { cohort: string; start_us: number; end_us: number; exchange_count: number; last_start_us: number; reseq: number }
+          | { cohort: string; start_us: number; end_us: number; exchange_count: number; last_start_us: number; reseq: number; keyed_by: string | null }
           | undefined;
         s = old
           ? {
@@ -90,8 +93,9 @@ export function runWriterWorker(): void {
               count: old.exchange_count,
               lastStartUs: old.last_start_us,
               reseq: old.reseq,
+              keyedBy: old.keyed_by,
             }
-          : { cohort: {}, lastCohortJson: '', startUs, endUs: startUs, count: 0, lastStartUs: startUs, reseq: 0 };
+          : { cohort: {}, lastCohortJson: '', startUs, endUs: startUs, count: 0, lastStartUs: startUs, reseq: 0, keyedBy: null };
         states.set(key, s);
       }
       // First cohort given, later differing attributes overwrite.
@@ -99,6 +103,7 @@ export function runWriterWorker(): void {
         Object.assign(s.cohort, JSON.parse(row[1]) as Record<string, string>);
         s.lastCohortJson = row[1];
       }
+      if (s.keyedBy === null) s.keyedBy = row[23];
       if (startUs < s.lastStartUs) s.reseq = 1;
       else s.lastStartUs = startUs;
       if (startUs < s.startUs) s.startUs = startUs;
@@ -115,7 +120,7 @@ export function runWriterWorker(): void {
       s.count++;
     }
     for (const [key, s] of states) {
-      upsertSession.run(key, JSON.stringify(s.cohort), s.startUs, s.endUs, s.count, s.lastStartUs, s.reseq);
+      upsertSession.run(key, JSON.stringify(s.cohort), s.startUs, s.endUs, s.count, s.lastStartUs, s.reseq, s.keyedBy);
     }
   });
 

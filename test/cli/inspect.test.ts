@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingWriter } from '../../src/store/recording-writer.js';
 import { makeExchange, tempDir, TEST_META } from '../store/helpers.js';
@@ -62,7 +63,7 @@ describe('flashback inspect', () => {
       failed: { total: number; byKind: Record<string, number> };
     };
     expect(Object.keys(doc)).toEqual([
-      'inspect', 'path', 'fileBytes', 'meta', 'exchanges', 'sessions', 'span', 'status', 'bytes', 'truncated', 'failed', 'routes', 'cohorts',
+      'inspect', 'path', 'fileBytes', 'meta', 'exchanges', 'sessions', 'span', 'status', 'bytes', 'truncated', 'failed', 'routes', 'cohorts', 'sessionRules',
     ]);
     expect(doc['inspect']).toBe(1);
     expect(doc.meta).toMatchObject({ format: 'flashback.recording', schemaVersion: 1, source: 'record' });
@@ -118,5 +119,51 @@ describe('flashback inspect', () => {
     const r = flashback('inspect');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("missing required argument 'file.db'");
+  });
+});
+
+describe('flashback inspect: how sessions were keyed', () => {
+  async function withRules(name: string, rules: Array<[key: string, keyedBy: string | undefined]>): Promise<string> {
+    const path = join(dir, name);
+    const w = await RecordingWriter.create(path, TEST_META);
+    rules.forEach(([key, keyedBy], i) => w.add(makeExchange({ sessionKey: key, startOffsetUs: i * 1_000 }), { device: 'desktop' }, keyedBy));
+    await w.close();
+    return path;
+  }
+
+  const cases: Array<[string, Array<[string, string | undefined]>, string]> = [
+    [
+      'one rule: says all sessions were keyed by it',
+      [['cookie:sid:a', 'cookie-request:sid'], ['cookie:sid:a', 'cookie-request:sid'], ['cookie:sid:b', 'cookie-request:sid']],
+      'Sessions   all 2 by cookie `sid` (request cookie, set before the capture began)',
+    ],
+    [
+      'a server-set cookie says so',
+      [['cookie:session:a', 'cookie-set:session']],
+      'Sessions   all 1 by cookie `session` (set by the server)',
+    ],
+    [
+      'several rules: counts per rule, most sessions first',
+      [['cookie:sid:a', 'cookie-request:sid'], ['cookie:sid:b', 'cookie-request:sid'], ['req:0', 'request'], ['auth:x', 'auth']],
+      'Sessions   2 sessions by cookie `sid` (request cookie, set before the capture began), 1 sessions by auth token, 1 one-request sessions',
+    ],
+    ['only one-request sessions', [['req:0', 'request'], ['req:1', 'request']], 'Sessions   one session per request (2)'],
+  ];
+  it.each(cases)('%s', async (name, rules, line) => {
+    const r = flashback('inspect', await withRules(`${name.replace(/\W+/g, '-')}.db`, rules));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(line);
+  });
+
+  it('a recording from before keyed_by existed says it was not recorded, and --json says null', async () => {
+    const path = await withRules('old-format.db', [['s1', 'request']]);
+    const db = new Database(path);
+    db.exec('ALTER TABLE sessions DROP COLUMN keyed_by');
+    db.close();
+    const r = flashback('inspect', path);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Sessions   how sessions were keyed was not recorded');
+    expect(r.stdout).toContain('1 exchanges in 1 sessions');
+    expect(JSON.parse(flashback('inspect', path, '--json').stdout).sessionRules).toBeNull();
   });
 });

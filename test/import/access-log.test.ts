@@ -39,6 +39,34 @@ describe('access log lines', () => {
   });
 });
 
+describe('access log cookies', () => {
+  const LINE = '198.51.100.4 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0"';
+  const combined: Array<[string, string, string | undefined, string | undefined]> = [
+    ['nginx "$http_cookie" after the user agent gives the cookie header', `${LINE} "sid=a1b2c3d4e5; theme=dark"`, 'sid=a1b2c3d4e5; theme=dark', undefined],
+    ['a "-" cookie field gives no cookie', `${LINE} "-"`, undefined, undefined],
+    ['a forwarded address then a cookie field gives both', `${LINE} "203.0.113.9, 10.0.0.1" "sid=a1b2c3d4e5"`, 'sid=a1b2c3d4e5', '203.0.113.9, 10.0.0.1'],
+    ['a cookie field then a request time gives the cookie', `${LINE} "PHPSESSID=k3j4h5g6f7" rt=0.010`, 'PHPSESSID=k3j4h5g6f7', undefined],
+    ['a quoted field that is not cookies gives no cookie', `${LINE} "upstream cache HIT"`, undefined, undefined],
+  ];
+  it.each(combined)('%s', (_name, line, cookie, xff) => {
+    const rec = parseCombinedLine(line)!;
+    expect(headerValue(rec.headers, 'cookie')).toBe(cookie);
+    expect(headerValue(rec.headers, 'x-forwarded-for')).toBe(xff);
+  });
+
+  const json: Array<[string, string, string | undefined]> = [
+    ['a cookie field gives the cookie header', '{"time":"2024-05-01T10:00:00Z","uri":"/","cookie":"sid=a1b2c3d4e5"}', 'sid=a1b2c3d4e5'],
+    ['an http_cookie field (nginx escape=json) gives the cookie header', '{"time":"2024-05-01T10:00:00Z","uri":"/","http_cookie":"sid=a1b2c3d4e5; x=1"}', 'sid=a1b2c3d4e5; x=1'],
+    ['a cookies object gives name=value pairs', '{"time":"2024-05-01T10:00:00Z","uri":"/","cookies":{"sid":"a1b2c3d4e5","x":"1"}}', 'sid=a1b2c3d4e5; x=1'],
+    ['a request_headers object with Cookie gives the cookie header', '{"time":"2024-05-01T10:00:00Z","uri":"/","request_headers":{"Cookie":"sid=a1b2c3d4e5"}}', 'sid=a1b2c3d4e5'],
+    ["Caddy's request.headers.Cookie array gives the cookie header", '{"ts":1714557600,"request":{"uri":"/","headers":{"Cookie":["sid=a1b2c3d4e5"]}},"status":200}', 'sid=a1b2c3d4e5'],
+    ['an empty "-" cookie gives none', '{"time":"2024-05-01T10:00:00Z","uri":"/","http_cookie":"-"}', undefined],
+  ];
+  it.each(json)('%s', (_name, line, cookie) => {
+    expect(headerValue(parseJsonLine(line)!.headers, 'cookie')).toBe(cookie);
+  });
+});
+
 describe('readAccessLog', () => {
   it('keeps GET and HEAD from a combined log and counts the rest', async () => {
     const stats = new ImportStats();

@@ -221,6 +221,9 @@ describe('recording 2,000 requests from 50 concurrent clients', () => {
     for (const [client, keys] of byClient) expect([...keys], `sessions of client ${client}`).toHaveLength(1);
     const all = new Set([...byClient.values()].map((k) => [...k][0]));
     expect(all.size).toBe(CLIENTS);
+    const reader = RecordingReader.open(file);
+    expect(reader.summary().sessionRules).toEqual([{ rule: 'cookie-set:sid', sessions: CLIENTS, exchanges: CLIENTS * PER_CLIENT }]);
+    reader.close();
   });
 
   it('leaves no planted secret anywhere in the database bytes', () => {

@@ -75,6 +75,57 @@ describe('deviceFromUserAgent', () => {
   });
 });
 
+describe('deviceFromUserAgent, real agents of each kind', () => {
+  const cases: Array<[string, string, string]> = [
+    // Desktop browsers
+    ['Chrome on Windows is desktop', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36', 'desktop'],
+    ['Firefox on macOS is desktop', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:127.0) Gecko/20100101 Firefox/127.0', 'desktop'],
+    ['Opera on Windows is desktop', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 OPR/110.0.0.0', 'desktop'],
+    ['iPadOS Safari asking for the desktop site is desktop', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15', 'desktop'],
+    // Mobile browsers
+    ['Chrome on iOS is mobile', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1', 'mobile'],
+    ['Chrome on a Galaxy phone is mobile', 'Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.71 Mobile Safari/537.36', 'mobile'],
+    ['Instagram in-app browser on an iPhone is mobile', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 334.0.4.32.98 (iPhone15,2; iOS 17_5; en_US)', 'mobile'],
+    // Tablets
+    ['Safari on an iPad is a tablet', 'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1', 'tablet'],
+    ['Chrome on a Galaxy Tab is a tablet', 'Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36', 'tablet'],
+    // Native apps: a person on a phone, though isbot lists okhttp
+    ['an Android app on okhttp is mobile', 'okhttp/4.12.0', 'mobile'],
+    ['an Android app on Dalvik is mobile', 'Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/AP2A.240605.024)', 'mobile'],
+    ['an iOS app on CFNetwork is mobile', 'MyShop/5.2.1 CFNetwork/1494.0.7 Darwin/23.4.0', 'mobile'],
+    ['an iOS app on Alamofire is mobile', 'MyShop/5.2 (com.example.shop; build:812; iOS 17.4.1) Alamofire/5.8.0', 'mobile'],
+    ['a Flutter app (dart:io) is mobile', 'Dart/3.4 (dart:io)', 'mobile'],
+    // Crawlers
+    ['Googlebot is a bot', 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'bot'],
+    ['AdSense (Mediapartners-Google) is a bot', 'Mediapartners-Google', 'bot'],
+    ['YandexBot is a bot', 'Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)', 'bot'],
+    ['ClaudeBot is a bot', 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)', 'bot'],
+    // Monitors and health checks
+    ['the AWS load balancer health check is a bot', 'ELB-HealthChecker/2.0', 'bot'],
+    ['a Kubernetes probe is a bot', 'kube-probe/1.29', 'bot'],
+    ['the Google Cloud health check is a bot', 'GoogleHC/1.0', 'bot'],
+    ['Prometheus scraping is a bot', 'Prometheus/2.51.2', 'bot'],
+    ['the Datadog agent is a bot', 'Datadog Agent/7.54.0', 'bot'],
+    ['Route 53 health checks are bots', 'Amazon-Route53-Health-Check-Service (ref 0c4b3e2a-1f5d-4c6e-9a7b-8d9e0f1a2b3c; report http://amzn.to/1vsZADi)', 'bot'],
+    ['UptimeRobot is a bot', 'Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)', 'bot'],
+    ['Consul health checks are bots', 'Consul Health Check', 'bot'],
+    // Link previewers
+    ['Slack link expansion is a bot', 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', 'bot'],
+    ['Facebook link previews are bots', 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)', 'bot'],
+    ['Twitterbot is a bot', 'Twitterbot/1.0', 'bot'],
+    ['WhatsApp link previews are bots', 'WhatsApp/2.23.20.0', 'bot'],
+    ['Discord link previews are bots', 'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)', 'bot'],
+    ['LinkedIn link previews are bots', 'LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)', 'bot'],
+    // Tools and load generators: automated, never a device cohort
+    ['k6 is a bot', 'k6/0.52.0 (https://k6.io/)', 'bot'],
+    ['Apache JMeter is a bot', 'Apache-HttpClient/4.5.14 (Java/17.0.11)', 'bot'],
+    ['Postman is a bot', 'PostmanRuntime/7.39.0', 'bot'],
+  ];
+  it.each(cases)('%s', (_name, ua, expected) => {
+    expect(deviceFromUserAgent(ua)).toBe(expected);
+  });
+});
+
 describe('CohortClassifier', () => {
   const h = (...pairs: Array<[string, string]>): HeaderList => pairs;
 

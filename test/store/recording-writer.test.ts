@@ -170,6 +170,41 @@ describe('RecordingWriter', () => {
     r.close();
   });
 
+  it('keeps the first rule that keyed each session, and inspect counts sessions per rule', async () => {
+    const path = join(dir, 'rules.db');
+    const w = await RecordingWriter.create(path, TEST_META, { batchSize: 1 });
+    w.add(makeExchange({ sessionKey: 'cookie:sid:a', startOffsetUs: 1 }), {}, 'cookie-set:sid');
+    await w.flush();
+    w.add(makeExchange({ sessionKey: 'cookie:sid:a', startOffsetUs: 2 }), {}, 'cookie-request:sid');
+    w.add(makeExchange({ sessionKey: 'cookie:sid:b', startOffsetUs: 3 }), {}, 'cookie-request:sid');
+    w.add(makeExchange({ sessionKey: 'cookie:sid:c', startOffsetUs: 4 }), {}, 'cookie-request:sid');
+    w.add(makeExchange({ sessionKey: 'req:0', startOffsetUs: 5 }), {}, 'request');
+    w.add(makeExchange({ sessionKey: 'unknown', startOffsetUs: 6 }), {});
+    await w.close();
+    const r = RecordingReader.open(path);
+    expect(r.summary().sessionRules).toEqual([
+      { rule: 'cookie-request:sid', sessions: 2, exchanges: 2 },
+      { rule: 'cookie-set:sid', sessions: 1, exchanges: 2 },
+      { rule: null, sessions: 1, exchanges: 1 },
+      { rule: 'request', sessions: 1, exchanges: 1 },
+    ]);
+    r.close();
+  });
+
+  it('says a recording written before sessions.keyed_by existed has no session rules, and still opens', async () => {
+    const path = join(dir, 'old.db');
+    const w = await RecordingWriter.create(path, TEST_META);
+    w.add(makeExchange({ sessionKey: 's1' }), { device: 'desktop' }, 'request');
+    await w.close();
+    const db = new Database(path);
+    db.exec('ALTER TABLE sessions DROP COLUMN keyed_by');
+    db.close();
+    const r = RecordingReader.open(path);
+    expect(r.summary().sessionRules).toBeNull();
+    expect([...r.sessions()].map((s) => s.key)).toEqual(['s1']);
+    r.close();
+  });
+
   it('runs the redactor before anything reaches the file', async () => {
     const path = join(dir, 'redact.db');
     const secret = 'Bearer sk_live_5ecret';

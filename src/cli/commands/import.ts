@@ -34,7 +34,7 @@ function addCommon(cmd: Command, defaultSessionKey: string): Command {
     .option('--out <file.db>', 'recording file to write (required)')
     .option('--filter-host <glob>', 'keep only requests to this host (repeatable; globs like *.example.com)', collect, [])
     .option('--include-static', 'keep images, fonts, stylesheets and scripts (skipped by default)')
-    .option('--session-key <rule>', `auto | cookie:NAME | header:NAME | client[:IDLE] | none (default: scenario, else ${defaultSessionKey})`)
+    .option('--session-key <rule>', `auto | auto+client[:IDLE] | cookie:NAME | header:NAME | client[:IDLE] | none (default: scenario, else ${defaultSessionKey})`)
     .option('--scenario <file>', 'scenario JSON with routes, cohort rules and a session key')
     .option('--max-body <size>', 'bytes of each body kept (rest flagged truncated)', '1MiB')
     .option('--no-redact', 'store secrets as found in the file (tokens, cookies, passwords): not recommended')
@@ -132,12 +132,12 @@ export function registerImport(program: Command): void {
       .argument('<access.log>', 'access log (gzipped too)')
       .option('--format <format>', 'combined | json (default: guessed from the first line)')
       .option('--skip-bad', 'skip and count lines that cannot be parsed instead of stopping'),
-    'client',
+    'auto+client',
   )
     .addHelpText('after', '\nExample:\n  flashback import log /var/log/nginx/access.log --out rec.db --skip-bad\n')
     .action(async (file: string, flags: LogFlags) => {
       const format = flags.format === undefined ? undefined : parseLogFormat(flags.format);
-      const options = importOptions(flags, 'import:log', 'client');
+      const options = importOptions(flags, 'import:log', 'auto+client');
       await run(file, options, (stats) =>
         readAccessLog(file, { ...(format ? { format } : {}), skipBad: flags.skipBad === true }, stats),
       );

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { formatBytes, formatUs, parsePositiveInt } from '../../model/units.js';
 import { RecordingReader } from '../../store/recording-reader.js';
-import type { RecordingSummary, StatusClass } from '../../store/recording-summary.js';
+import type { RecordingSummary, SessionRuleSummary, StatusClass } from '../../store/recording-summary.js';
 import { colour, out, tableStyle } from '../output.js';
 
 /** Version of the `inspect --json` document (see docs/inspect.md); bump on incompatible change. */
@@ -41,6 +41,46 @@ function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
 }
 
+/** How one keying rule reads: `by cookie \`sid\` (request cookie)`. */
+function rulePhrase(rule: string | null): string {
+  if (rule === null) return 'keyed by a rule not recorded';
+  const colon = rule.indexOf(':');
+  const kind = colon < 0 ? rule : rule.slice(0, colon);
+  const name = colon < 0 ? '' : rule.slice(colon + 1);
+  switch (kind) {
+    case 'cookie-request':
+      return `by cookie \`${name}\` (request cookie, set before the capture began)`;
+    case 'cookie-set':
+      return `by cookie \`${name}\` (set by the server)`;
+    case 'header':
+      return `by header \`${name}\``;
+    case 'auth':
+      return 'by auth token';
+    case 'client':
+      return 'by client address and user agent';
+    case 'file':
+      return "by the imported file's session keys";
+    default:
+      return `by ${rule}`;
+  }
+}
+
+/**
+ * The `Sessions` line: which rule keyed the sessions, with counts when
+ * several did (`412 sessions by cookie \`sid\` (request cookie…), 3 one-request sessions`).
+ */
+export function describeSessionRules(rules: SessionRuleSummary[] | null, total: number): string {
+  if (rules === null) return 'how sessions were keyed was not recorded (a recording from before flashback stored it)';
+  if (rules.length === 0) return '-';
+  const one = (r: SessionRuleSummary): string =>
+    r.rule === 'request' ? `${r.sessions} one-request sessions` : `${r.sessions} sessions ${rulePhrase(r.rule)}`;
+  if (rules.length === 1) {
+    const r = rules[0]!;
+    return r.rule === 'request' ? `one session per request (${total})` : `all ${total} ${rulePhrase(r.rule)}`;
+  }
+  return rules.map(one).join(', ');
+}
+
 /** The terminal rendering of a summary: a header block, then the route and cohort tables (`top` rows each). */
 export function renderInspect(s: RecordingSummary, top = Infinity): string[] {
   const m = s.meta;
@@ -55,6 +95,7 @@ export function renderInspect(s: RecordingSummary, top = Infinity): string[] {
         : `${formatUs(s.span.firstOffsetUs)} → ${formatUs(s.span.lastOffsetUs)} (${formatUs(s.span.durationUs)})`
     }`,
     `${label('Traffic')}${s.exchanges} exchanges in ${s.sessions} sessions`,
+    `${label('Sessions')}${describeSessionRules(s.sessionRules, s.sessions)}`,
     `${label('Status')}${statusMix(s.status)}`,
     `${label('Bodies')}requests ${formatBytes(s.bytes.requestBodies)} (stored ${formatBytes(s.bytes.storedRequestBodies)}), ` +
       `responses ${formatBytes(s.bytes.responseBodies)} (stored ${formatBytes(s.bytes.storedResponseBodies)})`,

@@ -36,7 +36,7 @@ export function registerRecord(program: Command): void {
     .option('--listen <addr>', 'address to listen on, HOST:PORT or PORT', '127.0.0.1:8080')
     .option('--out <file.db>', 'recording file to write')
     .option('--max-body <size>', 'bytes of each body kept in the recording (rest is streamed, flagged truncated)', '1MiB')
-    .option('--session-key <rule>', 'auto | cookie:NAME | header:NAME | client[:IDLE] | none (default: scenario, else auto)')
+    .option('--session-key <rule>', 'auto | auto+client[:IDLE] | cookie:NAME | header:NAME | client[:IDLE] | none (default: scenario, else auto)')
     .option('--scenario <file>', 'scenario JSON with routes, cohort rules and a session key')
     .option('--no-redact', 'store secrets as sent (tokens, cookies, passwords, card numbers): not recommended')
     .option('--forward', 'act as a forward proxy for absolute-URI requests (GET http://host/path); CONNECT is tunnelled unrecorded')
