@@ -31,6 +31,8 @@ export interface RecordingOptions {
   /** Replace an existing recording at `out`. */
   overwrite: boolean;
   toolVersion: string;
+  /** Notes for the recording's meta, e.g. replay defaults from `--replay-secret` (see `replaySecretNoteKey`). */
+  notes?: Record<string, string>;
   upstreamTimeoutMs?: number;
   drainMs?: number;
 }
@@ -77,6 +79,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
     { source: 'record', upstream: options.target, toolVersion: options.toolVersion, redacted: options.redact },
     { overwrite: options.overwrite },
   );
+  if (options.notes) writer.setNotes(options.notes);
   let redactor: Redactor | null = null;
   let proxy: RecorderProxy;
   try {

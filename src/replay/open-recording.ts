@@ -1,4 +1,5 @@
 import { InputError } from '../model/errors.js';
+import { replaySecretsOf } from '../store/recording-meta.js';
 import { RecordingReader } from '../store/recording-reader.js';
 import { peakOverlap } from './plan-concurrency.js';
 import type { RecordingSource } from './recording-source.js';
@@ -22,6 +23,7 @@ export function openRecordingSource(path: string, options: { digest?: boolean } 
       sessions: counts.sessions,
       lastOffsetUs: counts.lastOffsetUs,
       upstream: reader.meta().upstream,
+      replaySecrets: replaySecretsOf(reader.meta()),
       peakSessions: () => peakOverlap(reader.sessionInfos()),
       read: () => reader.sessions({ withBodies: true }),
       close: () => reader.close(),

@@ -12,6 +12,11 @@ export interface RecordingSource {
   lastOffsetUs: number;
   /** Origin the traffic was recorded from, when known. */
   upstream: string | null;
+  /**
+   * Replay defaults the recording carries for redacted body fields, by
+   * lower-case field name (`record --replay-secret`); `--secret` wins.
+   */
+  replaySecrets?: Record<string, string>;
   /** Most recorded sessions open (first start to last end) at the same time; computed when asked. */
   peakSessions(): number;
   /** A fresh pass over the sessions, ordered by start (called once per loop). */

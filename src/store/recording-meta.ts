@@ -99,3 +99,27 @@ export function parseMetaRows(rows: Array<{ key: string; value: string }>): Reco
   }
   return meta;
 }
+
+/**
+ * Prefix of the meta notes that carry a replay default for a redacted
+ * request-body field (`flashback record --replay-secret name=value`): the note
+ * `replay.secret.password` holds what replay sends for a redacted `password`
+ * field when no `--secret password=...` is given. Stored as plain text, so
+ * only for public test values (the reference storefront's demo shoppers).
+ */
+export const REPLAY_SECRET_NOTE_PREFIX = 'replay.secret.';
+
+/** The note key of the replay default for body field `name` (lower-cased). */
+export function replaySecretNoteKey(name: string): string {
+  return REPLAY_SECRET_NOTE_PREFIX + name.toLowerCase();
+}
+
+/** The replay defaults a recording carries for redacted body fields, by lower-case field name. */
+export function replaySecretsOf(meta: RecordingMeta): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const [key, value] of Object.entries(meta.notes ?? {})) {
+    const name = key.startsWith(REPLAY_SECRET_NOTE_PREFIX) ? key.slice(REPLAY_SECRET_NOTE_PREFIX.length).toLowerCase() : '';
+    if (name !== '' && value !== '') secrets[name] = value;
+  }
+  return secrets;
+}

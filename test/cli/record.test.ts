@@ -73,6 +73,8 @@ describe('flashback record: bad input gives one line, exit 2, and no file', () =
     ['an --out in a missing directory', () => ['--target', 'http://127.0.0.1:1', '--out', join(dir, 'missing-dir', 'x.db')], /Failed to create recording .*does not exist/],
     ['an --out that is a directory', () => ['--target', 'http://127.0.0.1:1', '--out', dir], /Failed to create recording .*directory/],
     ['a port already in use', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--listen', `127.0.0.1:${busyPort}`], /Failed to listen on 127\.0\.0\.1:\d+: address already in use/],
+    ['a --replay-secret without a value', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--replay-secret', 'password'], /--replay-secret must look like name=value/],
+    ['a --replay-secret with an empty value', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--replay-secret', 'password='], /--replay-secret must look like name=value/],
     ['no --out', () => ['--target', 'http://127.0.0.1:1'], /--out <file.db> is required/],
     ['neither --target nor --forward', (o) => ['--out', o], /--target <url> is required/],
     ['--mitm without --forward', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--mitm'], /--mitm needs --forward/],

@@ -134,12 +134,27 @@ describe('runShoppers', () => {
     expect(summary.errors).toBe(summary.requests);
   });
 
+  it('with arrivalMs, shoppers arrive only in that window and every one finishes before durationMs', async () => {
+    const store = await startStorefront({ port: 0, profile: 'tuned', seed: 3, paymentProvider: { medianMs: 20, slowShare: 0, baseErrorRate: 0 } });
+    try {
+      const summary = await runShoppers({
+        target: store.url, shoppersPerSecond: 10, durationMs: 60_000, arrivalMs: 1000, seed: 2, checkoutShare: 0.5, thinkMs: 10,
+      });
+      expect(summary.shoppers).toBe(arrivalTimesMs(2, 10, 1000).length);
+      expect(summary.shoppers).toBeGreaterThan(0);
+      expect(summary.completedShoppers).toBe(summary.shoppers); // nobody cut short by the end of the run
+    } finally {
+      await store.close();
+    }
+  });
+
   it.each([
     [{ target: 'not a url' }, '--target'],
     [{ target: 'ftp://x' }, '--target'],
     [{ shoppersPerSecond: 0 }, '--shoppers-per-second'],
     [{ durationMs: -1 }, '--duration'],
     [{ seed: 1.5 }, '--seed'],
+    [{ arrivalMs: 200 }, '--arrive-for'],
   ])('rejects bad options %j with a usage error', async (bad, flag) => {
     const opts = { target: 'http://127.0.0.1:9', shoppersPerSecond: 1, durationMs: 100, seed: 1, ...bad };
     await expect(runShoppers(opts)).rejects.toThrow(UsageError);

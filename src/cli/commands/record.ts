@@ -8,6 +8,7 @@ import type { RecorderStats } from '../../record/types.js';
 import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-target.js';
 import { parseSessionKey } from '../../segment/session-key.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
+import { REPLAY_SECRET_NOTE_PREFIX, replaySecretNoteKey } from '../../store/recording-meta.js';
 import { out, stdoutIsTty, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -25,6 +26,7 @@ interface RecordFlags {
   timeout: string;
   mitm?: boolean;
   caDir?: string;
+  replaySecret: string[];
 }
 
 /** Registers `flashback record`. */
@@ -45,6 +47,8 @@ export function registerRecord(program: Command): void {
     .option('--insecure', 'accept self-signed or invalid TLS certificates from an https target')
     .option('--force', 'replace an existing recording at --out')
     .option('--timeout <duration>', 'upstream connect/response timeout (answers 504)', '30s')
+    .option('--replay-secret <name=value>', 'store a PUBLIC test value that replay sends for a redacted body field of that name (e.g. a demo password); repeatable',
+      (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addHelpText(
       'after',
       '\nExamples:\n  flashback record --target http://127.0.0.1:3000 --out rec.db\n  flashback record --forward --listen 8081 --out rec.db --session-key cookie:sid\n',
@@ -70,6 +74,7 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
   if (timeoutUs < 1000) throw new UsageError(`--timeout must be at least 1ms (got "${flags.timeout}")`);
   const scenario: Scenario = flags.scenario ? loadScenario(flags.scenario) : {};
   const sessionKey = parseSessionKey(flags.sessionKey ?? scenario.sessionKey ?? 'auto');
+  const notes = replaySecretNotes(flags.replaySecret);
   return {
     target,
     forward: flags.forward === true,
@@ -85,8 +90,29 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
     mitmCaDir: flags.mitm ? (flags.caDir ?? defaultCaDir()) : null,
     overwrite: flags.force === true,
     toolVersion: TOOL_VERSION,
+    ...(notes === null ? {} : { notes }),
     upstreamTimeoutMs: Math.round(timeoutUs / 1000),
   };
+}
+
+/**
+ * `--replay-secret name=value` → meta notes (`replay.secret.<name>`): what a
+ * replay sends for a redacted request-body field of that name when it is not
+ * given `--secret`. Stored as plain text: for public test values only.
+ */
+function replaySecretNotes(specs: string[]): Record<string, string> | null {
+  if (specs.length === 0) return null;
+  const notes: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq > 0 ? spec.slice(0, eq).trim() : '';
+    const value = eq > 0 ? spec.slice(eq + 1) : '';
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || value === '') {
+      throw new UsageError(`--replay-secret must look like name=value with a non-empty value (got "${spec}")`);
+    }
+    notes[replaySecretNoteKey(name)] = value;
+  }
+  return notes;
 }
 
 /** Prints the banner and the live count, stops on SIGINT/SIGTERM (or a writer failure) and prints the summary. */
@@ -98,6 +124,11 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
     warn(`listening on ${options.host}, not loopback: anyone who can reach this address can send traffic through the recorder`);
   }
   if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as sent');
+  const defaults = Object.keys(options.notes ?? {}).filter((k) => k.startsWith(REPLAY_SECRET_NOTE_PREFIX))
+    .map((k) => k.slice(REPLAY_SECRET_NOTE_PREFIX.length));
+  if (defaults.length > 0) {
+    warn(`--replay-secret ${defaults.join(', ')}: stored as plain text in the recording for replays to send; use it only for public test values`);
+  }
   if (options.target) {
     void probeTarget(options.target).then((reason) => {
       if (reason) warn(`target ${options.target} is not reachable (${reason}); listening anyway, requests get 502 until it is up`);

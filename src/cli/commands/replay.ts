@@ -16,7 +16,7 @@ import {
 import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import type { Gate } from '../../report/gates.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
-import { out, tableStyle, warn } from '../output.js';
+import { err, out, tableStyle, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 interface ReplayFlags {
@@ -102,7 +102,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     shard: parseShard(f.shard),
   };
   const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
-  const secrets = Object.fromEntries(f.secret.map((s) => parseSecretFlag(s, process.env)));
+  const flagSecrets = Object.fromEntries(f.secret.map((s) => parseSecretFlag(s, process.env)));
   const startAtMs = f.startAt !== undefined ? parseStartAt(f.startAt, Date.now()) : undefined;
   const maxSendLagUs = parseDurationUs(f.maxSendLag, '--max-send-lag', 'ms');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -111,6 +111,13 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const concurrency = concurrencyFlag ?? defaultConcurrency(source.peakSessions(), scale, plan.shard.count);
   if (source.upstream !== null && new URL(source.upstream).origin === target) {
     warn(`--target ${target} is the origin this recording was made from`);
+  }
+  const secrets = { ...source.replaySecrets, ...flagSecrets };
+  const defaulted = Object.keys(source.replaySecrets ?? {}).filter((name) => !(name in flagSecrets));
+  if (defaulted.length > 0 && !f.quiet) {
+    const fields = defaulted.map((n) => `"${n}"`).join(', ');
+    err(`flashback: redacted body field${defaulted.length > 1 ? 's' : ''} ${fields} filled with the recording's replay default` +
+      ` (flashback inspect shows it; --secret ${defaulted[0]}=... overrides)`);
   }
   return {
     source, target, plan, headers, secrets, concurrency, connections, timeoutUs, windowUs, workers, maxSendLagUs,

@@ -10,6 +10,7 @@ interface ShopFlags {
   target: string;
   shoppersPerSecond: string;
   duration: string;
+  arriveFor?: string;
   seed: string;
   checkoutShare: string;
   think: string;
@@ -42,6 +43,7 @@ export function registerShop(program: Command): void {
     .requiredOption('--target <url>', 'storefront or record proxy origin, e.g. http://127.0.0.1:3000')
     .option('--shoppers-per-second <n>', 'new shoppers arriving per second (Poisson)', '5')
     .option('--duration <d>', 'how long shoppers keep arriving and acting, e.g. 30s or 2m', '30s')
+    .option('--arrive-for <d>', 'shoppers arrive only during the first <d> of --duration (default: all of it); the rest lets them finish')
     .option('--seed <n>', 'same seed, same shoppers', '1')
     .option('--checkout-share <fraction>', 'share of shoppers who check out', '0.05')
     .option('--think <d>', 'median think time between a human shopper\'s steps', '1500ms')
@@ -50,6 +52,7 @@ export function registerShop(program: Command): void {
       const rate = parsePositiveNumber(flags.shoppersPerSecond, '--shoppers-per-second');
       const durationMs = parseDurationUs(flags.duration, '--duration') / 1000;
       if (durationMs <= 0) throw new UsageError(`--duration must be positive (got "${flags.duration}")`);
+      const arrivalMs = flags.arriveFor === undefined ? undefined : parseDurationUs(flags.arriveFor, '--arrive-for') / 1000;
       if (!/^\d+$/.test(flags.seed)) throw new UsageError(`--seed must be a whole number (got "${flags.seed}")`);
       const share = Number(flags.checkoutShare);
       if (flags.checkoutShare.trim() === '' || !(share >= 0 && share <= 1)) {
@@ -58,7 +61,7 @@ export function registerShop(program: Command): void {
       const thinkMs = parseDurationUs(flags.think, '--think', 'ms') / 1000;
       const live = stdoutIsTty() && !flags.json;
       const summary = await runShoppers({
-        target: flags.target, shoppersPerSecond: rate, durationMs, seed: Number(flags.seed), checkoutShare: share, thinkMs,
+        target: flags.target, shoppersPerSecond: rate, durationMs, ...(arrivalMs === undefined ? {} : { arrivalMs }), seed: Number(flags.seed), checkoutShare: share, thinkMs,
         ...(live ? { onProgress: (s: ShopSummary) => process.stderr.write(`\rshop: ${s.shoppers} shoppers, ${s.requests} requests, ${s.orders} orders, ${s.errors} errors   `) } : {}),
       });
       if (live) process.stderr.write('\n');

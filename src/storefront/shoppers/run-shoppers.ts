@@ -1,7 +1,8 @@
 /**
  * Drives seeded shoppers against a storefront, open-loop: shopper i arrives
  * at its scheduled time (Poisson arrivals at `shoppersPerSecond`) whatever
- * the server is doing. No request starts after `durationMs`; requests still
+ * the server is doing, during `arrivalMs` (default `durationMs`). No request
+ * starts after `durationMs`; requests still
  * in flight are aborted at the hard stop (`durationMs + graceMs`).
  */
 import { Agent } from 'undici';
@@ -21,6 +22,13 @@ export interface ShopOptions extends FunnelOptions {
   target: string;
   shoppersPerSecond: number;
   durationMs: number;
+  /**
+   * Shoppers arrive during the first `arrivalMs` only (default `durationMs`);
+   * the rest of `durationMs` lets the last ones finish, so a run that ends
+   * before `durationMs` cuts no shopper short and is the same run for the
+   * same seed whatever the timing.
+   */
+  arrivalMs?: number;
   seed: number;
   /** Extra time for requests in flight after `durationMs` before they are aborted (default 5000). */
   graceMs?: number;
@@ -54,6 +62,9 @@ function validate(o: ShopOptions): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--target must be an http:// or https:// URL (got "${o.target}")`);
   if (!(o.shoppersPerSecond > 0 && o.shoppersPerSecond <= 10_000)) throw new UsageError(`--shoppers-per-second must be a number from 0 to 10000 (got "${o.shoppersPerSecond}")`);
   if (!(o.durationMs > 0 && o.durationMs <= 24 * 3600_000)) throw new UsageError(`--duration must be positive and at most 24h (got ${o.durationMs} ms)`);
+  if (o.arrivalMs !== undefined && !(o.arrivalMs > 0 && o.arrivalMs <= o.durationMs)) {
+    throw new UsageError(`--arrive-for must be positive and at most --duration (got ${o.arrivalMs} ms)`);
+  }
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new UsageError(`--seed must be a whole number (got "${o.seed}")`);
   return url;
 }
@@ -104,7 +115,7 @@ export async function runShoppers(options: ShopOptions): Promise<ShopSummary> {
   };
 
   try {
-    const arrivals = arrivalTimesMs(options.seed, options.shoppersPerSecond, options.durationMs);
+    const arrivals = arrivalTimesMs(options.seed, options.shoppersPerSecond, options.arrivalMs ?? options.durationMs);
     for (let i = 0; i < arrivals.length; i++) {
       if (!(await sleepUntil(start + arrivals[i]!))) break;
       sessions.push(runSession(planShopper(options.seed, i, funnel)));
