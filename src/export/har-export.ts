@@ -1,17 +1,34 @@
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import type { Content, Cookie, Entry, Har, Header, PostData, QueryString, Request, Response } from 'har-format';
 import { InputError, messageOf } from '../model/errors.js';
 import { headerValue, type Exchange, type HeaderList } from '../model/exchange.js';
 import type { RecordingReader } from '../store/recording-reader.js';
 import { bodyAsText, decodeBody } from './body-text.js';
 
-type HarNameValue = { name: string; value: string };
+/**
+ * A HAR response as flashback writes it: `_error` says why there is no
+ * response (Chromium's name for it; `import har` reads it back).
+ */
+export type HarResponse = Response & { _error?: string };
 
-function nameValues(headers: HeaderList): HarNameValue[] {
+/**
+ * A HAR 1.2 entry as flashback writes it, with its own fields that let
+ * `import har` restore sessions, µs start times and error kinds exactly.
+ */
+export interface HarEntry extends Entry {
+  response: HarResponse;
+  _flashbackSession: string;
+  _flashbackStartUs: number;
+  _flashbackError?: Exchange['error'];
+  _flashbackErrorDetail?: Exchange['errorDetail'];
+}
+
+function nameValues(headers: HeaderList): Header[] {
   return headers.map(([name, value]) => ({ name, value }));
 }
 
-function cookiesOf(header: string | undefined): HarNameValue[] {
+function cookiesOf(header: string | undefined): Cookie[] {
   if (!header) return [];
   return header.split(';').flatMap((part) => {
     const eq = part.indexOf('=');
@@ -19,7 +36,7 @@ function cookiesOf(header: string | undefined): HarNameValue[] {
   });
 }
 
-function queryOf(target: string): HarNameValue[] {
+function queryOf(target: string): QueryString[] {
   const q = target.indexOf('?');
   if (q < 0) return [];
   return [...new URLSearchParams(target.slice(q + 1))].map(([name, value]) => ({ name, value }));
@@ -28,16 +45,17 @@ function queryOf(target: string): HarNameValue[] {
 /**
  * One exchange as a HAR 1.2 entry. `startUs` is absolute (µs since the
  * epoch). Bodies are decoded (`content-encoding` undone) and given as text,
- * or base64 with `encoding: "base64"` when binary. flashback's own fields
+ * or base64 when binary (`content.encoding: "base64"`; a request body, whose
+ * HAR `postData` has no `encoding`, says `_encoding: "base64"`). flashback's own fields
  * (`_flashbackSession`, `_flashbackStartUs`, `_flashbackError…`) let
  * `import har` restore sessions, µs start times and error kinds exactly;
  * other tools ignore them.
  */
-export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): Record<string, unknown> {
+export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): HarEntry {
   const host = ex.host ?? defaultHost;
   const reqType = headerValue(ex.requestHeaders, 'content-type');
   const resType = headerValue(ex.responseHeaders, 'content-type');
-  const request: Record<string, unknown> = {
+  const request: Request = {
     method: ex.method,
     url: `${ex.scheme}://${host}${ex.target.startsWith('/') ? '' : '/'}${ex.target}`,
     httpVersion: 'HTTP/1.1',
@@ -49,18 +67,21 @@ export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): 
   };
   if (ex.requestBody && ex.requestBody.length > 0) {
     const b = bodyAsText(ex.requestBody, reqType);
-    request['postData'] = { mimeType: reqType ?? '', text: b.text, ...(b.base64 ? { encoding: 'base64' } : {}) };
+    // HAR 1.2 has `encoding` on response content only: a binary request body says so in a custom field
+    // (`import har` reads `_encoding`; other tools see base64 text).
+    const postData: PostData & { _encoding?: 'base64' } = { mimeType: reqType ?? '', text: b.text, ...(b.base64 ? { _encoding: 'base64' } : {}) };
+    request.postData = postData;
   }
-  const content: Record<string, unknown> = { size: ex.responseBodyBytes, mimeType: resType ?? 'x-unknown' };
+  const content: Content = { size: ex.responseBodyBytes, mimeType: resType ?? 'x-unknown' };
   if (ex.responseBody && ex.responseBody.length > 0) {
     const decoded = decodeBody(ex.responseBody, ex.responseEncoding);
     const b = bodyAsText(decoded, resType);
-    content['size'] = decoded.length;
-    content['text'] = b.text;
-    if (b.base64) content['encoding'] = 'base64';
+    content.size = decoded.length;
+    content.text = b.text;
+    if (b.base64) content.encoding = 'base64';
   }
   const failed = ex.status === null;
-  const response: Record<string, unknown> = {
+  const response: HarResponse = {
     status: ex.status ?? 0,
     statusText: '',
     httpVersion: failed ? '' : 'HTTP/1.1',
@@ -71,7 +92,7 @@ export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): 
     headersSize: -1,
     bodySize: ex.responseBodyBytes,
   };
-  if (failed) response['_error'] = ex.errorDetail ?? ex.error ?? 'no response';
+  if (failed) response._error = ex.errorDetail ?? ex.error ?? 'no response';
   const timeMs = ex.durationUs / 1000;
   return {
     startedDateTime: new Date(Math.floor(startUs / 1000)).toISOString(),
@@ -104,12 +125,20 @@ export async function exportHar(reader: RecordingReader, outPath: string, toolVe
   const write = async (text: string): Promise<void> => {
     if (!ws.write(text)) await Promise.race([once(ws, 'drain'), failed]);
   };
+  const skeleton: Har = {
+    log: {
+      version: '1.2',
+      creator: { name: 'flashback', version: toolVersion },
+      comment: `exported from ${reader.path} (${meta.source})`,
+      pages: [],
+      entries: [],
+    },
+  };
   let entries = 0;
   try {
-    await write(
-      `{"log":{"version":"1.2","creator":${JSON.stringify({ name: 'flashback', version: toolVersion })},` +
-        `"comment":${JSON.stringify(`exported from ${reader.path} (${meta.source})`)},"pages":[],"entries":[\n`,
-    );
+    // The empty document ends `"entries":[]}}`: entries are streamed between its `[` and `]}}`.
+    const empty = JSON.stringify(skeleton);
+    await write(empty.slice(0, empty.lastIndexOf('[]}}') + 1) + '\n');
     for (const ex of reader.exchanges({ withBodies: true })) {
       await write((entries > 0 ? ',\n' : '') + JSON.stringify(harEntryOf(ex, baseUs + ex.startOffsetUs, defaultHost)));
       entries++;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError, messageOf } from '../model/errors.js';
@@ -8,7 +9,8 @@ import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunResult } from '../model/
  * directory. Throws {@link InputError} when the path cannot be written.
  */
 export function writeRunResult(path: string, result: RunResult): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  // A random suffix: two writers (threads or processes) never share a temp file.
+  const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
   try {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(tmp, stringifyRun(result));

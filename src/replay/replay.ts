@@ -17,6 +17,8 @@ export interface ReplayConfig extends Omit<ShareConfig, 'plan'> {
   workers: number;
   label: string;
   toolVersion: string;
+  /** Node.js version of the load generator (`process.version`, from the CLI), for run.json's `host`. */
+  nodeVersion: string;
   /** Send lag p99 above this makes the run invalid, µs. */
   maxSendLagUs: number;
 }
@@ -112,7 +114,7 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       plan,
       startedAt: first.startedAt,
       durationUs: Math.max(...done.map((s) => s.outcome.durationUs)),
-      host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, node: process.version },
+      host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, node: config.nodeVersion },
       valid: reasons.length === 0,
       invalidReasons: reasons,
       totals,

@@ -2,7 +2,7 @@
  * Sessions: which recorded requests belong to one user. A session key that
  * lumps unrelated clients together turns a replay into one long queue, so
  * where nothing identifies a client each request is its own session
- * (ARCHITECTURE.md, "Sessions must mean users").
+ * (docs/architecture.md, "Sessions must mean users").
  */
 import { UsageError } from '../model/errors.js';
 import type { HeaderList } from '../model/exchange.js';

@@ -140,10 +140,10 @@ describe('export har', () => {
       responseHeaders: [['content-type', 'application/json'], ['content-encoding', 'gzip']], responseBody: gz, responseBodyBytes: gz.length,
       responseBodyTruncated: false, responseEncoding: 'gzip', error: null, errorDetail: null,
     } satisfies Exchange;
-    const entry = harEntryOf(ex, 1_700_000_000_000_123, 'shop.example') as { request: Record<string, unknown>; response: { content: Record<string, unknown> }; time: number };
+    const entry = harEntryOf(ex, 1_700_000_000_000_123, 'shop.example');
     expect(entry.response.content).toMatchObject({ text: '{"a":1}', size: 7 });
-    expect(entry.request['url']).toBe('http://shop.example/x?q=1&r=2');
-    expect(entry.request['queryString']).toEqual([{ name: 'q', value: '1' }, { name: 'r', value: '2' }]);
+    expect(entry.request.url).toBe('http://shop.example/x?q=1&r=2');
+    expect(entry.request.queryString).toEqual([{ name: 'q', value: '1' }, { name: 'r', value: '2' }]);
     expect(entry.time).toBe(1.5);
     expect(bodyAsText(new Uint8Array([0xff, 0xfe, 0x00]), 'application/json')).toEqual({ text: '//4A', base64: true });
   });

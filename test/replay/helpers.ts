@@ -112,6 +112,7 @@ export async function replaySessions(
     workers: 1,
     label: 'test',
     toolVersion: '0.0.0-test',
+    nodeVersion: process.version,
     maxSendLagUs: 1_000_000,
     ...extra,
   });

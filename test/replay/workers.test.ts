@@ -26,7 +26,7 @@ async function run(workers: number): Promise<RunResult> {
   try {
     return await startReplay({
       source, target: srv.url, plan: planOf({ scale: 3, jitterUs: 30_000 }), headers: [], concurrency: 64,
-      timeoutUs: 5_000_000, windowUs: 1_000_000, workers, label: `w${workers}`, toolVersion: 't', maxSendLagUs: 10_000_000,
+      timeoutUs: 5_000_000, windowUs: 1_000_000, workers, label: `w${workers}`, toolVersion: 't', nodeVersion: 'v-test', maxSendLagUs: 10_000_000,
     }).result;
   } finally {
     source.close();
@@ -41,6 +41,7 @@ describe('worker threads (run from dist/: build first)', () => {
     const two = await run(2);
     expect(srv.hits.map((h) => h.url).sort()).toEqual(oneHits);
     expect(two.plan.workers).toBe(2);
+    expect(two.host.node).toBe('v-test');
     expect(two.totals.requests).toBe(one.totals.requests);
     expect(two.totals.sessions).toBe(one.totals.sessions);
     expect(two.segments.map((s) => [s.key, s.count])).toEqual(one.segments.map((s) => [s.key, s.count]));
@@ -53,5 +54,6 @@ describe('worker threads (run from dist/: build first)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readRunResult(out).totals.requests).toBe(24 * 2 * 2);
+    expect(readRunResult(out).host.node).toMatch(/^v\d+\./);
   });
 });

@@ -123,6 +123,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     source, target, plan, headers, secrets, concurrency, connections, timeoutUs, windowUs, workers, maxSendLagUs,
     label: f.label ?? basename(outPath).replace(/\.json$/, ''),
     toolVersion: TOOL_VERSION,
+    nodeVersion: process.version,
     out: outPath,
     thresholds: scenario.thresholds ?? [],
     ...(startAtMs === undefined ? {} : { startAtMs }),
