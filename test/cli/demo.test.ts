@@ -43,6 +43,11 @@ describe('flashback demo (short, small scale)', () => {
     expect(result.stdout).toMatch(/naive run: (valid measurement|NOT a valid measurement)/);
   });
 
+  it("signs replayed shoppers in with the recording's replay default, dropping no redacted value", () => {
+    expect(result.stdout).toMatch(/redacted body fields .*"password".* filled with the recording's replay default/);
+    expect(result.stdout).not.toMatch(/redacted values? .*dropped/);
+  });
+
   it('writes baseline.json and candidate.json as run results labelled naive and tuned', () => {
     expect(baseline.label).toBe('naive');
     expect(candidate.label).toBe('tuned');

@@ -113,7 +113,10 @@ async function runDemo(s: DemoSettings): Promise<void> {
     indent(`storefront at ${shop.url}`);
 
     step(2, 'Starting the recorder in front of it');
-    const recorder = spawnFlashback(['record', '--target', shop.url, '--listen', '127.0.0.1:0', '--out', recording]);
+    // The recording holds no passwords or payment tokens (redacted). Like a staging test
+    // account, the demo stores public values the storefront accepts as replay defaults.
+    const recorder = spawnFlashback(['record', '--target', shop.url, '--listen', '127.0.0.1:0', '--out', recording,
+      '--replay-secret', 'password=demo-shopper-password', '--replay-secret', 'token=tok_visa']);
     children.push(recorder);
     const rm = await recorder.waitFor(/(http:\/\/127\.0\.0\.1:\d+)/, READY_TIMEOUT_MS);
     const proxyUrl = rm[1]!;
@@ -138,10 +141,7 @@ async function runDemo(s: DemoSettings): Promise<void> {
       indent(`fresh ${profile} storefront at ${target.url}`);
       const run = spawnFlashback(
         ['replay', recording, '--target', target.url, '--scale', String(s.scale), '--seed', String(s.seed),
-          '--label', profile, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)]),
-          // The recording holds no passwords (redacted); like a staging test account, the
-          // demo shoppers sign in with one the storefront accepts.
-          '--secret', 'password=demo-shopper-password'],
+          '--label', profile, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)])],
         // progress and verdict lines; the replay's own per-route table is left for step 6
         (line) => {
           if (!/^[┌│├└]/.test(line)) indent(line);
