@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { InputError, messageOf } from '../model/errors.js';
+import { FlashbackError, InputError, messageOf } from '../model/errors.js';
 import { headerValue, type Exchange, type HeaderList } from '../model/exchange.js';
 import type { RecordingReader } from '../store/recording-reader.js';
 import { bodyAsText, decodeBody } from './body-text.js';
@@ -91,11 +91,13 @@ export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): 
  * devtools and HAR viewers), streamed entry by entry in start order. Start
  * times are the recording's creation time plus each offset. Writes
  * `<out>.partial` and renames it when complete. Throws {@link InputError}
- * when `outPath` cannot be written.
+ * when `outPath` cannot be written, or the recording's own InputError when
+ * it turns out damaged half-way; either way the partial file is removed.
  */
 export async function exportHar(reader: RecordingReader, outPath: string, toolVersion: string): Promise<{ entries: number }> {
   const meta = reader.meta();
-  const baseUs = Date.parse(meta.createdAt) * 1000;
+  const created = Date.parse(meta.createdAt);
+  const baseUs = (Number.isNaN(created) ? 0 : created) * 1000;
   const defaultHost = meta.upstream ? new URL(meta.upstream).host : 'localhost';
   const partial = `${outPath}.partial`;
   const ws = createWriteStream(partial);
@@ -118,8 +120,15 @@ export async function exportHar(reader: RecordingReader, outPath: string, toolVe
     await Promise.race([new Promise<void>((resolve) => ws.end(resolve)), failed]);
     renameSync(partial, outPath);
   } catch (e) {
-    ws.destroy();
+    // The file is opened asynchronously: wait until the stream has closed it, or the
+    // partial file could be created after it was removed.
+    await new Promise<void>((resolve) => {
+      if (ws.closed) resolve();
+      else ws.once('close', () => resolve()).destroy();
+    });
     rmSync(partial, { force: true });
+    // A recording found damaged half-way is the reader's InputError, naming the recording.
+    if (e instanceof FlashbackError) throw e;
     throw new InputError(`Failed to write HAR file ${outPath}: ${messageOf(e)}`, { cause: e });
   }
   return { entries };
