@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { FlashbackError } from '../model/errors.js';
-import { err } from './output.js';
+import { err, oneLine } from './output.js';
 import { TOOL_VERSION } from './version.js';
 
 type Register = (program: Command) => void;
@@ -31,7 +31,8 @@ export async function buildProgram(only?: string): Promise<Command> {
     .description('Record HTTP traffic, replay it at 10x, compare latency distributions by route and cohort.')
     .version(TOOL_VERSION, '-V, --version')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    // commander's own errors quote argv (an unknown option, a bad argument): one line each, escaped
+    .configureOutput({ outputError: (text, write) => write(text.replace(/\n+$/, '').split('\n').map(oneLine).join('\n') + '\n') });
   const versionOnly = only === '-V' || only === '--version';
   const names = versionOnly ? [] : only !== undefined && only in COMMANDS ? [only] : Object.keys(COMMANDS);
   const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
@@ -46,7 +47,11 @@ function applyErrorHandling(cmd: Command): void {
   for (const sub of cmd.commands) applyErrorHandling(sub);
 }
 
-/** Maps any thrown value to an exit status, printing one clear line (stack only with DEBUG). */
+/**
+ * Maps any thrown value to an exit status, printing one clear line (stack
+ * only with DEBUG). Messages quote input (a HAR entry, a log line, a file
+ * name): their control bytes are escaped so the line stays one line.
+ */
 export function reportError(e: unknown): number {
   if (e instanceof CommanderError) {
     // --help and --version exit 0 through here; usage errors are already printed by commander.
@@ -54,12 +59,12 @@ export function reportError(e: unknown): number {
     return 2;
   }
   if (e instanceof FlashbackError) {
-    err(`flashback: ${e.message}`);
-    if (e.hint) err(`  hint: ${e.hint}`);
+    err(`flashback: ${oneLine(e.message)}`);
+    if (e.hint) err(`  hint: ${oneLine(e.hint)}`);
     if (process.env['DEBUG']) console.error(e);
     return e.exitCode;
   }
-  err(`flashback: internal error: ${e instanceof Error ? e.message : String(e)}`);
+  err(`flashback: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
   if (process.env['DEBUG']) console.error(e);
   else err('  hint: run again with DEBUG=1 for the stack trace, and report it');
   return 3;

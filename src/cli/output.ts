@@ -18,6 +18,23 @@ export function tableStyle(): { head: string[]; border: string[] } {
   return stdoutIsTty() ? { head: ['cyan'], border: ['grey'] } : { head: [], border: [] };
 }
 
+/**
+ * One line, whatever it quotes: control bytes (C0 including \n \r \t, ESC,
+ * DEL, C1, and the U+2028/2029 line separators) become visible escapes
+ * (`\n`, `\r`, `\t`, `\x1b`, `\x7f`, `\x85`, `\u2028`), so a bad header, log line or file name cannot split an error
+ * line, fake another one, or send terminal escape sequences. Apply it to
+ * text that may hold input, never to colour codes the CLI adds itself.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 export function out(line = ''): void {
   process.stdout.write(line + '\n');
 }
@@ -26,8 +43,9 @@ export function err(line: string): void {
   process.stderr.write(line + '\n');
 }
 
+/** `flashback: warning: <line>`, with control bytes in `line` escaped ({@link oneLine}). */
 export function warn(line: string): void {
-  process.stderr.write(`flashback: warning: ${line}\n`);
+  process.stderr.write(`flashback: warning: ${oneLine(line)}\n`);
 }
 
 /** Prints when DEBUG is set. */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import type { Content, Cookie, Entry, Har, Header, PostData, QueryString, Request, Response } from 'har-format';
-import { InputError, messageOf } from '../model/errors.js';
+import { FlashbackError, InputError, messageOf } from '../model/errors.js';
 import { headerValue, type Exchange, type HeaderList } from '../model/exchange.js';
 import type { RecordingReader } from '../store/recording-reader.js';
 import { bodyAsText, decodeBody } from './body-text.js';
@@ -112,11 +112,13 @@ export function harEntryOf(ex: Exchange, startUs: number, defaultHost: string): 
  * devtools and HAR viewers), streamed entry by entry in start order. Start
  * times are the recording's creation time plus each offset. Writes
  * `<out>.partial` and renames it when complete. Throws {@link InputError}
- * when `outPath` cannot be written.
+ * when `outPath` cannot be written, or the recording's own InputError when
+ * it turns out damaged half-way; either way the partial file is removed.
  */
 export async function exportHar(reader: RecordingReader, outPath: string, toolVersion: string): Promise<{ entries: number }> {
   const meta = reader.meta();
-  const baseUs = Date.parse(meta.createdAt) * 1000;
+  const created = Date.parse(meta.createdAt);
+  const baseUs = (Number.isNaN(created) ? 0 : created) * 1000;
   const defaultHost = meta.upstream ? new URL(meta.upstream).host : 'localhost';
   const partial = `${outPath}.partial`;
   const ws = createWriteStream(partial);
@@ -147,8 +149,15 @@ export async function exportHar(reader: RecordingReader, outPath: string, toolVe
     await Promise.race([new Promise<void>((resolve) => ws.end(resolve)), failed]);
     renameSync(partial, outPath);
   } catch (e) {
-    ws.destroy();
+    // The file is opened asynchronously: wait until the stream has closed it, or the
+    // partial file could be created after it was removed.
+    await new Promise<void>((resolve) => {
+      if (ws.closed) resolve();
+      else ws.once('close', () => resolve()).destroy();
+    });
     rmSync(partial, { force: true });
+    // A recording found damaged half-way is the reader's InputError, naming the recording.
+    if (e instanceof FlashbackError) throw e;
     throw new InputError(`Failed to write HAR file ${outPath}: ${messageOf(e)}`, { cause: e });
   }
   return { entries };

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
-import { certForHost, hostOnly, type LocalCa } from './ca.js';
+import { certForHost, hostOnly, prepareLeafKey, type LocalCa } from './ca.js';
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
@@ -11,12 +11,17 @@ const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
  * certificate for the requested host signed by the local CA, and the
  * decrypted HTTP/1.1 requests go to `onRequest` together with the authority
  * of the tunnel (`shop.example:443`). Clients must trust the CA.
+ *
+ * Certificates are issued off the event loop (see {@link certForHost}): a
+ * tunnel to a new host waits for its certificate, other traffic does not.
  */
 export class MitmTerminator {
   private readonly ca: LocalCa;
   private readonly server: Server;
   private readonly authorities = new WeakMap<Socket, string>();
-  private readonly contexts = new Map<string, SecureContext>();
+  private readonly contexts = new Map<string, Promise<SecureContext>>();
+  /** Client sockets waiting for their host's certificate. */
+  private readonly waiting = new Set<Socket>();
 
   /** `onRequest` gets each decrypted request with the `host:port` its tunnel was opened to. */
   constructor(ca: LocalCa, onRequest: (req: IncomingMessage, res: ServerResponse, authority: string) => void) {
@@ -25,37 +30,53 @@ export class MitmTerminator {
       onRequest(req, res, this.authorities.get(req.socket) ?? '');
     });
     this.server.on('clientError', (_err, socket: Socket) => socket.destroy());
+    // Generate the shared leaf key now (thread pool), not when the first host needs it.
+    prepareLeafKey(ca).catch(() => {
+      /* retried, and reported as a 502, on the first tunnel */
+    });
   }
 
   /** Takes over a CONNECT's socket. Never throws: a failure closes the client's socket. */
   intercept(authority: string, client: Socket, head: Buffer): void {
-    let context: SecureContext;
-    try {
-      context = this.contextFor(hostOnly(authority));
-    } catch {
-      client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
-    client.write(ESTABLISHED);
-    if (head.length > 0) client.unshift(head);
-    const tls = new TLSSocket(client, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
-    tls.on('error', () => tls.destroy());
-    this.authorities.set(tls, authority);
-    this.server.emit('connection', tls);
+    // The http server removed its error listener when it handed the socket over.
+    client.on('error', () => client.destroy());
+    this.waiting.add(client);
+    this.contextFor(hostOnly(authority)).then(
+      (context) => {
+        this.waiting.delete(client);
+        if (client.destroyed) return;
+        client.write(ESTABLISHED);
+        if (head.length > 0) client.unshift(head);
+        const tls = new TLSSocket(client, { isServer: true, secureContext: context, ALPNProtocols: ['http/1.1'] });
+        tls.on('error', () => tls.destroy());
+        this.authorities.set(tls, authority);
+        this.server.emit('connection', tls);
+      },
+      () => {
+        this.waiting.delete(client);
+        if (!client.destroyed) client.end('HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      },
+    );
   }
 
   /** Closes idle decrypted connections now, busy ones when `all`. */
   closeConnections(all: boolean): void {
-    if (all) this.server.closeAllConnections();
-    else this.server.closeIdleConnections();
+    if (all) {
+      this.server.closeAllConnections();
+      for (const socket of this.waiting) socket.destroy();
+    } else this.server.closeIdleConnections();
   }
 
-  private contextFor(host: string): SecureContext {
+  /** The TLS context for `host`: cached, and shared by concurrent first tunnels. */
+  private contextFor(host: string): Promise<SecureContext> {
     let context = this.contexts.get(host);
     if (!context) {
-      const { key, cert } = certForHost(this.ca, host);
-      context = createSecureContext({ key, cert });
-      this.contexts.set(host, context);
+      const pending = certForHost(this.ca, host).then(({ key, cert }) => createSecureContext({ key, cert }));
+      pending.catch(() => {
+        if (this.contexts.get(host) === pending) this.contexts.delete(host);
+      });
+      this.contexts.set(host, pending);
+      context = pending;
     }
     return context;
   }

@@ -97,6 +97,9 @@ export class ReplayRunner implements SlotOwner {
   private timerDueUs = Infinity;
   private sweeper: NodeJS.Timeout | null = null;
   private resolve: ((o: RunnerOutcome) => void) | null = null;
+  private reject: ((e: unknown) => void) | null = null;
+  /** Why the plan could not go on (its recording turned out damaged while being read). */
+  private failure: { error: unknown } | null = null;
   private readonly onImmediate = (): void => {
     this.immediatePending = false;
     this.tick();
@@ -129,13 +132,20 @@ export class ReplayRunner implements SlotOwner {
     const lateMs = this.options.startAtMs === undefined ? 0 : Math.max(0, Date.now() - this.options.startAtMs);
     this.t0 = performance.now() - lateMs;
     this.startedAtMs = Date.now() - lateMs;
-    this.advance();
-    const outcome = new Promise<RunnerOutcome>((r) => (this.resolve = r));
-    this.sweeper = setInterval(this.onSweep, SWEEP_MS);
-    this.tick();
-    const result = await outcome;
-    await this.pool.destroy();
-    return result;
+    const outcome = new Promise<RunnerOutcome>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    outcome.catch(() => undefined); // a failure before the first await is thrown below, not left unhandled
+    try {
+      this.advance();
+      if (this.failure) throw this.failure.error;
+      this.sweeper = setInterval(this.onSweep, SWEEP_MS);
+      this.tick();
+      return await outcome;
+    } finally {
+      await this.pool.destroy();
+    }
   }
 
   /** Stops sending (SIGINT): due requests not yet sent count as unsent; in-flight ones finish. */
@@ -163,8 +173,29 @@ export class ReplayRunner implements SlotOwner {
   }
 
   private advance(): void {
-    const r = this.stopped ? null : this.options.clones.next();
+    let r: IteratorResult<PlannedClone> | null = null;
+    try {
+      r = this.stopped ? null : this.options.clones.next();
+    } catch (e) {
+      this.fail(e);
+    }
     this.next = r && !r.done ? r.value : null;
+  }
+
+  /**
+   * The plan threw (the recording is read as the run goes, and it can turn
+   * out damaged half-way): stop at once and end the run with that error;
+   * what is in flight is abandoned (the pool is destroyed).
+   */
+  private fail(error: unknown): void {
+    if (this.completed) return;
+    this.failure = { error };
+    this.stopped = true;
+    this.completed = true;
+    this.next = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.reject?.(error);
   }
 
   private stopSending(nowUs: number): void {
@@ -192,6 +223,7 @@ export class ReplayRunner implements SlotOwner {
       else this.startClone(this.next);
       this.advance();
     }
+    if (this.failure) return;
     const cap = this.options.concurrency;
     while (this.ready.size > 0 && this.ready.peekKey() <= horizon && this.inflight.length < cap) {
       const intendedUs = this.ready.pop();

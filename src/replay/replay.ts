@@ -69,7 +69,11 @@ export function startReplay(config: ReplayConfig): RunningReplay {
   }
   const plannedUs = plannedSpanUs(config.source, config.plan);
   const result = (async (): Promise<RunResult> => {
-    const done = await Promise.all(shares.map((s) => s.result));
+    const done = await Promise.all(shares.map((s) => s.result)).catch((e: unknown) => {
+      // one share failed (e.g. the recording turned out damaged): the others stop too
+      for (const s of shares) s.stop();
+      throw e;
+    });
     const segments = mergeSegmentLists(done.map((s) => s.recorded.segments));
     const sum = (f: (s: ShareResult) => number): number => done.reduce((a, s) => a + f(s), 0);
     const { byErrorKind: errorKinds, ...fromSegments } = segmentTotals(segments);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RunError } from '../model/errors.js';
+import { InputError, RunError } from '../model/errors.js';
 import type { RunnerProgress } from './replay-runner.js';
 import type { RunningShare, ShareConfig, ShareResult } from './run-share.js';
 
@@ -56,7 +56,8 @@ export function startWorkerShare(recordingPath: string, config: ShareConfig): Wo
         resolve(m.result);
       } else {
         settled = true;
-        reject(new RunError(m.message));
+        // exit 2 in the worker (a damaged recording found while reading it) is exit 2 here too
+        reject(m.exitCode === 2 ? new InputError(m.message) : new RunError(m.message));
       }
     });
     worker.on('error', (e) => {

@@ -82,6 +82,10 @@ export function parseMetaRows(rows: Array<{ key: string; value: string }>): Reco
   };
   const schemaVersion = values.get('schemaVersion');
   if (typeof schemaVersion !== 'number') return 'meta has no schemaVersion';
+  const upstream = values.get('upstream');
+  if (upstream !== null && upstream !== undefined && (typeof upstream !== 'string' || !URL.canParse(upstream))) return 'meta upstream is not a URL';
+  const createdAt = values.get('createdAt');
+  if (createdAt !== undefined && (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)))) return 'meta createdAt is not a time';
   const notesValue = values.get('notes');
   const meta: RecordingMeta = {
     format: RECORDING_FORMAT,

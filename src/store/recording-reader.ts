@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { InputError, messageOf } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
-import type { Cohort, Session, SessionInfo } from '../model/session.js';
+import type { Session, SessionInfo } from '../model/session.js';
+import { damagedFile, guarded, guardedIterator, isDamage, parseCohort, RowDamage } from './damage.js';
 import { FINISHED_KEY, parseMetaRows, type RecordingMeta } from './recording-meta.js';
 import { FULL_COLUMN_COUNT, LIST_COLUMN_COUNT, rowToExchange, type ExchangeRow } from './exchange-row.js';
 import { FULL_COLUMNS, LIST_COLUMNS, RECORDING_APPLICATION_ID, RECORDING_SCHEMA_VERSION } from './schema.js';
@@ -52,7 +53,9 @@ export class RecordingReader {
    * Opens and validates a recording. Throws {@link InputError} (exit 2), one
    * line naming the file and the problem, for: a missing file, a `.partial`
    * leftover, a file that is not SQLite, SQLite that is not a flashback
-   * recording, a newer schema version, a corrupt file.
+   * recording, a newer schema version, a damaged file. Damage found later,
+   * by any method or in the middle of a streamed read, is the same
+   * InputError (`Failed to read <path>: the file is damaged (…)`).
    */
   static open(path: string): RecordingReader {
     const fail = (problem: string, hint?: string, cause?: unknown): InputError =>
@@ -79,14 +82,15 @@ export class RecordingReader {
     try {
       db = openReadOnly(path);
     } catch (e) {
-      throw fail(`the file is corrupt (${messageOf(e)})`, undefined, e);
+      throw damagedFile(path, e);
     }
     try {
       return new RecordingReader(path, db, validate(db, fail));
     } catch (e) {
       db.close();
       if (e instanceof InputError) throw e;
-      throw fail(`the file is corrupt (${messageOf(e)})`, undefined, e);
+      if (isDamage(e)) throw damagedFile(path, e);
+      throw e;
     }
   }
 
@@ -97,12 +101,17 @@ export class RecordingReader {
 
   /** Exchange and session totals and the time span. */
   counts(): RecordingCounts {
+    return guarded(this.path, () => this.countsOf());
+  }
+
+  private countsOf(): RecordingCounts {
     const row = this.db
       .prepare(
         'SELECT count(*) AS sessions, coalesce(sum(exchange_count), 0) AS exchanges, ' +
           'coalesce(min(start_us), 0) AS first, coalesce(max(end_us), 0) AS last FROM sessions',
       )
       .get() as { sessions: number; exchanges: number; first: number; last: number };
+    for (const v of Object.values(row)) if (typeof v !== 'number') throw new RowDamage('sessions holds a value that is not a number');
     return { exchanges: row.exchanges, sessions: row.sessions, firstOffsetUs: row.first, lastOffsetUs: row.last };
   }
 
@@ -110,7 +119,11 @@ export class RecordingReader {
    * Sessions in start order (ties by key), each with its exchanges ordered by
    * `startOffsetUs`, then `seq`. Streams: one session in memory at a time.
    */
-  *sessions(options: ReadOptions = {}): IterableIterator<Session> {
+  sessions(options: ReadOptions = {}): IterableIterator<Session> {
+    return guardedIterator(this.path, this.readSessions(options));
+  }
+
+  private *readSessions(options: ReadOptions): Generator<Session> {
     const withBodies = options.withBodies === true;
     // Session columns come after the exchange columns, so a row's head is an ExchangeRow.
     const at = withBodies ? FULL_COLUMN_COUNT : LIST_COLUMN_COUNT;
@@ -119,24 +132,28 @@ export class RecordingReader {
       'FROM sessions s JOIN exchanges e ON e.session_key = s.key ORDER BY s.start_us, s.key, e.start_us, e.seq';
     let current: Session | null = null;
     for (const row of this.stream<unknown[]>(sql)) {
-      const key = row[at] as string;
+      const key = str(row[at], 'sessions.key');
       if (!current || current.key !== key) {
         if (current) yield current;
         current = {
           key,
-          cohort: JSON.parse(row[at + 1] as string) as Cohort,
-          startOffsetUs: row[at + 2] as number,
-          endOffsetUs: row[at + 3] as number,
+          cohort: parseCohort(row[at + 1], `session ${key}: cohort`),
+          startOffsetUs: num(row[at + 2], 'sessions.start_us'),
+          endOffsetUs: num(row[at + 3], 'sessions.end_us'),
           exchanges: [],
         };
       }
-      current.exchanges.push(rowToExchange(row as ExchangeRow));
+      current.exchanges.push(rowToExchange(row as ExchangeRow, at));
     }
     if (current) yield current;
   }
 
   /** Every exchange in start order (ties by insertion). */
-  *exchanges(options: ReadOptions = {}): IterableIterator<Exchange> {
+  exchanges(options: ReadOptions = {}): IterableIterator<Exchange> {
+    return guardedIterator(this.path, this.readExchanges(options));
+  }
+
+  private *readExchanges(options: ReadOptions): Generator<Exchange> {
     const cols = options.withBodies === true ? FULL_COLUMNS : LIST_COLUMNS;
     for (const row of this.stream<ExchangeRow>(`SELECT ${cols} FROM exchanges e ORDER BY e.start_us, e.id`)) {
       yield rowToExchange(row);
@@ -144,22 +161,26 @@ export class RecordingReader {
   }
 
   /** Session summaries (no exchanges) in start order, ties by key. */
-  *sessionInfos(): IterableIterator<SessionInfo> {
+  sessionInfos(): IterableIterator<SessionInfo> {
+    return guardedIterator(this.path, this.readSessionInfos());
+  }
+
+  private *readSessionInfos(): Generator<SessionInfo> {
     const sql = 'SELECT key, cohort, start_us, end_us, exchange_count FROM sessions ORDER BY start_us, key';
     for (const row of this.stream<[key: string, cohort: string, startUs: number, endUs: number, count: number]>(sql)) {
       yield {
-        key: row[0],
-        cohort: JSON.parse(row[1]) as Cohort,
-        startOffsetUs: row[2],
-        endOffsetUs: row[3],
-        exchangeCount: row[4],
+        key: str(row[0], 'sessions.key'),
+        cohort: parseCohort(row[1], `session ${String(row[0])}: cohort`),
+        startOffsetUs: num(row[2], 'sessions.start_us'),
+        endOffsetUs: num(row[3], 'sessions.end_us'),
+        exchangeCount: num(row[4], 'sessions.exchange_count'),
       };
     }
   }
 
   /** What `flashback inspect` shows: per-route, per-cohort, bytes, failures (no bodies read). */
   summary(): RecordingSummary {
-    return summarizeRecording(this.db, this.path, this.metaValue);
+    return guarded(this.path, () => summarizeRecording(this.db, this.path, this.metaValue));
   }
 
   /** sha256 (hex) of the file's bytes, read in 1 MiB chunks. */
@@ -199,6 +220,16 @@ export class RecordingReader {
   }
 }
 
+function num(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new RowDamage(`${what} is not a whole number >= 0`);
+  return v;
+}
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new RowDamage(`${what} is not text`);
+  return v;
+}
+
 /**
  * A read-only connection with a bigger page cache and memory-mapped reads:
  * the session-ordered join visits rows scattered across the file, and with
@@ -232,6 +263,10 @@ function validate(db: Database.Database, fail: (problem: string, hint?: string) 
   );
   if (appId !== RECORDING_APPLICATION_ID || !tables.has('meta')) {
     throw fail('a SQLite database, but not a flashback recording');
+  }
+  if (version > RECORDING_SCHEMA_VERSION + 1000 || version < 0) {
+    // Not a version flashback will ever write: the header bytes that hold it were damaged.
+    throw new RowDamage(`schema version ${version} is not one flashback writes`);
   }
   if (version > RECORDING_SCHEMA_VERSION) {
     throw fail(

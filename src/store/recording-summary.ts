@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Cohort } from '../model/session.js';
+import { parseCohort, RowDamage } from './damage.js';
 import type { RecordingMeta } from './recording-meta.js';
 
 /** Status classes as `inspect` counts them; `err` = no response (the exchange failed). */
@@ -92,10 +93,25 @@ export function cohortKey(cohort: Cohort): string {
   return names.length === 0 ? '-' : names.map((n) => `${n}=${cohort[n]}`).join(',');
 }
 
+/**
+ * Checks aggregate rows before they are trusted: in a damaged file a column
+ * can hold any type (text, blob, NULL), and sums and maxima follow it.
+ */
+function checked<T extends object>(rows: T[], text: ReadonlyArray<keyof T>, table: string): T[] {
+  for (const r of rows) {
+    for (const [k, v] of Object.entries(r) as Array<[keyof T, unknown]>) {
+      const ok = text.includes(k) ? typeof v === 'string' : typeof v === 'number' && Number.isFinite(v);
+      if (!ok) throw new RowDamage(`${table} holds ${v === null ? 'NULL' : typeof v} where ${String(k)} should be`);
+    }
+  }
+  return rows;
+}
+
 /** Every route's recorded durations, sorted ascending (8 bytes per exchange; no body is read). */
 function routeDurations(db: Database.Database): Map<string, Float64Array> {
   const lists = new Map<string, number[]>();
   for (const row of db.prepare('SELECT route, duration_us FROM exchanges').raw().iterate() as IterableIterator<[string, number]>) {
+    if (typeof row[0] !== 'string' || typeof row[1] !== 'number') throw new RowDamage('exchanges holds a route or duration of the wrong type');
     let l = lists.get(row[0]);
     if (!l) lists.set(row[0], (l = []));
     l.push(row[1]);
@@ -115,13 +131,13 @@ function nearestRank(values: Float64Array, q: number): number {
 export function summarizeRecording(db: Database.Database, path: string, meta: RecordingMeta): RecordingSummary {
   const routes = new Map<string, RouteSummary & { durationSumUs: number }>();
   const status = emptyStatus();
-  const rows = db
+  const rows = checked(db
     .prepare(
       `SELECT route, ${CLASS_SQL} AS cls, count(*) AS n, sum(duration_us) AS dur, max(duration_us) AS maxdur, ` +
         'sum(req_body_bytes) AS reqb, sum(res_body_bytes) AS resb, sum(req_truncated OR res_truncated) AS trunc, ' +
         'sum(error IS NOT NULL) AS failed FROM exchanges GROUP BY route, cls',
     )
-    .all() as Array<{ route: string; cls: string; n: number; dur: number; maxdur: number; reqb: number; resb: number; trunc: number; failed: number }>;
+    .all() as Array<{ route: string; cls: string; n: number; dur: number; maxdur: number; reqb: number; resb: number; trunc: number; failed: number }>, ['route', 'cls'], 'exchanges');
   for (const r of rows) {
     let s = routes.get(r.route);
     if (!s) {
@@ -165,33 +181,33 @@ export function summarizeRecording(db: Database.Database, path: string, meta: Re
     })
     .sort((a, b) => b.exchanges - a.exchanges || (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
 
-  const totals = db
+  const totals = checked([db
     .prepare(
       'SELECT count(*) AS n, coalesce(sum(req_body_bytes), 0) AS reqb, coalesce(sum(res_body_bytes), 0) AS resb, ' +
         'coalesce(sum(length(req_body)), 0) AS sreqb, coalesce(sum(length(res_body)), 0) AS sresb, ' +
         'coalesce(sum(req_truncated), 0) AS treq, coalesce(sum(res_truncated), 0) AS tres FROM exchanges',
     )
-    .get() as { n: number; reqb: number; resb: number; sreqb: number; sresb: number; treq: number; tres: number };
+    .get() as { n: number; reqb: number; resb: number; sreqb: number; sresb: number; treq: number; tres: number }], [], 'exchanges')[0]!;
 
   const byKind: Record<string, number> = {};
   let failedTotal = 0;
-  for (const r of db.prepare('SELECT error, count(*) AS n FROM exchanges WHERE error IS NOT NULL GROUP BY error ORDER BY error').all() as Array<{ error: string; n: number }>) {
+  for (const r of checked(db.prepare('SELECT error, count(*) AS n FROM exchanges WHERE error IS NOT NULL GROUP BY error ORDER BY error').all() as Array<{ error: string; n: number }>, ['error'], 'exchanges')) {
     byKind[r.error] = r.n;
     failedTotal += r.n;
   }
 
   const cohorts = new Map<string, CohortSummary>();
-  for (const r of db.prepare('SELECT cohort, count(*) AS n, sum(exchange_count) AS ex FROM sessions GROUP BY cohort').all() as Array<{ cohort: string; n: number; ex: number }>) {
-    const cohort = JSON.parse(r.cohort) as Cohort;
+  for (const r of checked(db.prepare('SELECT cohort, count(*) AS n, sum(exchange_count) AS ex FROM sessions GROUP BY cohort').all() as Array<{ cohort: string; n: number; ex: number }>, ['cohort'], 'sessions')) {
+    const cohort = parseCohort(r.cohort, 'sessions.cohort');
     const key = cohortKey(cohort);
     const c = cohorts.get(key) ?? { key, cohort: Object.fromEntries(Object.keys(cohort).sort().map((k) => [k, cohort[k]!])), sessions: 0, exchanges: 0 };
     c.sessions += r.n;
     c.exchanges += r.ex;
     cohorts.set(key, c);
   }
-  const span = db
+  const span = checked([db
     .prepare('SELECT count(*) AS n, coalesce(min(start_us), 0) AS first, coalesce(max(end_us), 0) AS last FROM sessions')
-    .get() as { n: number; first: number; last: number };
+    .get() as { n: number; first: number; last: number }], [], 'sessions')[0]!;
 
   return {
     path,

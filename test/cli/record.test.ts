@@ -224,7 +224,7 @@ describe('flashback record: running', () => {
   it('records HTTPS through --forward --mitm end to end', async () => {
     const ca = createCa(join(dir, 'mitm-ca'));
     const staging = createCa(join(dir, 'staging-ca'));
-    const target = createHttpsServer(certForHost(staging, '127.0.0.1'), (req, res) => {
+    const target = createHttpsServer(await certForHost(staging, '127.0.0.1'), (req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`secret page ${req.url}`);
     });

@@ -47,24 +47,23 @@ describe('local CA', () => {
     expect(other.certPem).not.toBe(ca.certPem);
   });
 
-  it('issues a cached per-host certificate with the host as SAN, signed by the CA', () => {
-    const a = certForHost(ca, 'Shop.Example:443');
-    expect(certForHost(ca, 'shop.example')).toBe(a);
+  it('issues a cached per-host certificate with the host as SAN, signed by the CA', async () => {
+    const a = await certForHost(ca, 'Shop.Example:443');
+    expect(await certForHost(ca, 'shop.example')).toBe(a);
     const leaf = new X509Certificate(a.cert);
     expect(leaf.subjectAltName).toBe('DNS:shop.example');
     expect(leaf.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
     expect(leaf.verify(new X509Certificate(ca.certPem).publicKey)).toBe(true);
-    expect(new X509Certificate(certForHost(ca, '127.0.0.1').cert).subjectAltName).toBe('IP Address:127.0.0.1');
+    expect(new X509Certificate((await certForHost(ca, '127.0.0.1')).cert).subjectAltName).toBe('IP Address:127.0.0.1');
     expect(hostOnly('[::1]:8443')).toBe('::1');
   });
 
   it('serves TLS that a client trusting only the CA accepts, by name and by IP', async () => {
     const server: Server = createServer({
       SNICallback: (name, cb) => {
-        const { key, cert } = certForHost(ca, name);
-        cb(null, createSecureContext({ key, cert }));
+        certForHost(ca, name).then(({ key, cert }) => cb(null, createSecureContext({ key, cert })), (e: Error) => cb(e));
       },
-      ...certForHost(ca, '127.0.0.1'),
+      ...(await certForHost(ca, '127.0.0.1')),
     }, (_req, res) => res.end('hello'));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

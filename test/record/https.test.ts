@@ -19,7 +19,7 @@ beforeAll(async () => {
   ca = createCa(join(dir, 'ca'));
   // The staging server's own certificate: self-signed as far as the proxy knows (it does not trust our CA).
   const staging = createCa(join(dir, 'staging-ca'));
-  tlsServer = createServer(certForHost(staging, '127.0.0.1'), (req, res) => {
+  tlsServer = createServer(await certForHost(staging, '127.0.0.1'), (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'sid=tls1' });
     res.end(JSON.stringify({ secure: true, path: req.url }));
   });

@@ -84,7 +84,7 @@ describe('RecordingReader.open refuses bad files with one line naming the file',
   it('a SQLite header over garbage', () => {
     const p = join(dir, 'corrupt.db');
     writeFileSync(p, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 0x5a)]));
-    expect(openError(p)).toMatch(new RegExp(`^Failed to open recording ${p}: the file is corrupt`));
+    expect(openError(p)).toMatch(new RegExp(`^Failed to read ${p}: the file is damaged \\(.+\\); re-record or restore it$`));
   });
 
   it('a .partial leftover, by its own name or by the name it would have had', async () => {
