@@ -1,8 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../replay/helpers.js';
 import { damageBase, mutations, writeMutation } from '../store/damage-helpers.js';
 import { tempDir } from '../store/helpers.js';
 import { flashback } from './run-cli.js';
@@ -18,23 +17,18 @@ const SAMPLE = 24;
 let dir: string;
 let cleanup: () => void;
 let base: string;
-let server: Server;
+let server: { url: string; close(): Promise<void> };
 let target: string;
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   base = await damageBase(dir);
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startServer();
+  target = server.url;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   cleanup();
 });
 

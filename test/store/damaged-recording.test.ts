@@ -1,6 +1,4 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderInspect } from '../../src/cli/commands/inspect.js';
@@ -10,6 +8,7 @@ import { InputError } from '../../src/model/errors.js';
 import { openRecordingSource } from '../../src/replay/open-recording.js';
 import { startReplay } from '../../src/replay/replay.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
+import { startServer } from '../replay/helpers.js';
 import { damageBase, mutations, writeMutation } from './damage-helpers.js';
 import { tempDir } from './helpers.js';
 
@@ -26,23 +25,18 @@ const COUNT = 300;
 let dir: string;
 let cleanup: () => void;
 let base: string;
-let server: Server;
+let server: { url: string; close(): Promise<void> };
 let target: string;
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir());
   base = await damageBase(dir);
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startServer();
+  target = server.url;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
   cleanup();
 });
 
