@@ -82,7 +82,7 @@ const CASES: Array<[string, unknown, boolean, boolean]> = [
     thresholds: ['p99<1s', 'p99:+10%', 'route=POST /checkout: p99<800ms'],
   }, true, true],
   ['a header given as one string', { cohorts: [{ name: 'plan', header: 'X-Plan' }] }, true, true],
-  ...['auto', 'none', 'client', 'client:5', 'client:30m', 'cookie:sid', 'header:X-Session'].map(
+  ...['auto', 'auto+client', 'auto+client:10m', 'none', 'client', 'client:5', 'client:30m', 'cookie:sid', 'header:X-Session'].map(
     (k): [string, unknown, boolean, boolean] => [`the session key ${k}`, { sessionKey: k }, true, true],
   ),
   ['an unknown top-level field', { route: [] }, false, false],
@@ -106,6 +106,7 @@ const CASES: Array<[string, unknown, boolean, boolean]> = [
   ['a map value that is a number', { cohorts: [{ name: 'a', header: 'x', map: { k: 1 } }] }, false, false],
   ['a blank default', { cohorts: [{ name: 'a', header: 'x', default: ' ' }] }, false, false],
   ['an unknown session key', { sessionKey: 'ip' }, false, false],
+  ['auto+ with something other than client', { sessionKey: 'auto+cookie:sid' }, false, false],
   ['a cookie session key without a name', { sessionKey: 'cookie:' }, false, false],
   ['replay as an array', { replay: [] }, false, false],
   ['a scale given as a string', { replay: { scale: '10' } }, false, false],
