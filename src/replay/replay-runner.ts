@@ -4,7 +4,8 @@ import type { Dispatcher } from 'undici';
 import type { RunRecorder } from '../measure/run-recorder.js';
 import type { Sample } from '../model/sample.js';
 import { ActiveClone } from './active-clone.js';
-import { createConnections, type ConnectionMode, type Connections } from './connections.js';
+import type { RunPlan } from '../model/run-result.js';
+import { createConnections, type Connections } from './connections.js';
 import type { PlannedClone } from './clone-planner.js';
 import { RequestTimeoutError } from './error-kind.js';
 import { ReadyQueue } from './ready-queue.js';
@@ -13,19 +14,17 @@ import { applyResponse } from './response-effects.js';
 import { buildRequest } from './request-builder.js';
 import { RequestSlot, type SlotOwner } from './request-slot.js';
 
-/** Options of a {@link ReplayRunner}. */
-export interface RunnerOptions {
+/**
+ * Options of a {@link ReplayRunner}: the plan's view it needs (`concurrency`
+ * is this runner's cap on requests in flight, its worker's part of the
+ * plan's; `connections` defaults to per-clone; `durationUs`: stop sending at
+ * this replay time, or null to run until the plan is done).
+ */
+export interface RunnerOptions extends Pick<RunPlan, 'concurrency' | 'connections' | 'timeoutUs' | 'durationUs'> {
   /** Origin requests go to (`http://127.0.0.1:3000`). */
   target: string;
   clones: Iterator<PlannedClone>;
   recorder: RunRecorder;
-  /** Cap on requests in flight. */
-  concurrency: number;
-  /** Each clone its own connections (default), or one shared pool. */
-  connections?: ConnectionMode;
-  timeoutUs: number;
-  /** Stop sending at this replay time, or null to run until the plan is done. */
-  durationUs: number | null;
   /** Wall-clock ms (Date.now()) to start at, for shards that begin together; now when absent. */
   startAtMs?: number;
 }
