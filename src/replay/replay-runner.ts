@@ -37,11 +37,7 @@ export interface RunnerOutcome {
   /** Requests due before the stop but never sent. */
   unsent: number;
   droppedRedactedHeaders: number;
-  /** Requests that got an HTTP status (any). */
-  responses: number;
   interrupted: boolean;
-  /** Connections opened to the target over the run. */
-  connectionsOpened: number;
 }
 
 /** A live view for progress lines. */
@@ -90,7 +86,6 @@ export class ReplayRunner implements SlotOwner {
   private unsent = 0;
   private done = 0;
   private errors = 0;
-  private responses = 0;
   private immediatePending = false;
   private timer: NodeJS.Timeout | null = null;
   private timerDueUs = Infinity;
@@ -325,7 +320,6 @@ export class ReplayRunner implements SlotOwner {
     this.recent.add(now, now - slot.intendedUs);
     this.done++;
     if (slot.status === 0) this.errors++;
-    else this.responses++;
     if (slot.setCookies !== null || step.sources.length > 0) applyResponse(clone, slot, Date.now());
     const deps = step.dependents;
     const durationUs = this.options.durationUs;
@@ -377,9 +371,7 @@ export class ReplayRunner implements SlotOwner {
       sessions: this.sessions,
       unsent: this.unsent,
       droppedRedactedHeaders: this.dropped.count,
-      responses: this.responses,
       interrupted: this.interrupted,
-      connectionsOpened: this.pool.opened,
     });
   }
 }

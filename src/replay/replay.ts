@@ -80,7 +80,6 @@ export function startReplay(config: ReplayConfig): RunningReplay {
     };
     const reasons = invalidReasons({
       totals,
-      responses: sum((s) => s.outcome.responses),
       maxSendLagUs: config.maxSendLagUs,
       interrupted: done.some((s) => s.outcome.interrupted),
       target: config.target,
