@@ -1,4 +1,4 @@
-import type { SegmentResult } from '../model/run-result.js';
+import type { RunPlan, SegmentResult } from '../model/run-result.js';
 import type { Sample } from '../model/sample.js';
 import { SegmentAccumulator } from './segment-accumulator.js';
 
@@ -23,7 +23,7 @@ export class RunRecorder {
   private count = 0;
   private closed = false;
 
-  constructor(options: { windowUs: number }) {
+  constructor(options: Pick<RunPlan, 'windowUs'>) {
     if (!(options.windowUs > 0)) throw new RangeError('windowUs must be positive');
     this.windowUs = options.windowUs;
   }
