@@ -85,17 +85,23 @@ export function mergeSegments(key: string, route: string, cohort: Cohort, parts:
   return out;
 }
 
-/** Plan fields that may differ between shards of one run. */
+/**
+ * The plan without the fields that may differ between shards of one run
+ * (shard index, workers, plannedUs) and without `connections` (checked on
+ * its own: older files lack it), keys sorted so files that list them in
+ * another order still compare equal.
+ */
 function comparablePlan(plan: RunPlan): string {
-  const { shard, workers: _workers, plannedUs: _plannedUs, ...rest } = plan;
-  return JSON.stringify({ ...rest, shardCount: shard.count });
+  const { shard, workers: _workers, plannedUs: _plannedUs, connections: _connections, ...rest } = plan;
+  const fields: Record<string, unknown> = { ...rest, shardCount: shard.count };
+  return JSON.stringify(Object.keys(fields).sort().map((k) => [k, fields[k]]));
 }
 
 function firstDifference(a: RunPlan, b: RunPlan): string {
   const ra = a as unknown as Record<string, unknown>;
   const rb = b as unknown as Record<string, unknown>;
-  for (const k of Object.keys(ra)) {
-    if (k === 'workers' || k === 'plannedUs') continue;
+  for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
+    if (k === 'workers' || k === 'plannedUs' || k === 'connections') continue;
     if (k === 'shard') {
       if (a.shard.count !== b.shard.count) return `shard count (${a.shard.count} vs ${b.shard.count})`;
       continue;
@@ -123,10 +129,38 @@ export function mergeSegmentLists(lists: readonly SegmentResult[][]): SegmentRes
 }
 
 /**
+ * `--connections` of a run, for the refusal of parts with different modes. A
+ * part without the field (an older run.json) merges only with parts that lack
+ * it too: its mode is unknown (before per-clone became the default, replays
+ * were pooled), so it cannot be vouched for against a known one.
+ */
+function modeOf(r: RunResult): string {
+  const name = r.plan.shard.count > 1 && r.mergedFrom === undefined ? `"${r.label}" (shard ${r.plan.shard.index}/${r.plan.shard.count})` : `"${r.label}"`;
+  return r.plan.connections === undefined
+    ? `${name} has no connection mode (written before run.json recorded it)`
+    : `${name} ran with --connections ${r.plan.connections}`;
+}
+
+/**
+ * Refuses an incomplete set of shards: when every part is a single shard (no
+ * part is itself a merge), shards 1…N of `--shard i/N` must all be there.
+ */
+function checkComplete(results: readonly RunResult[], seen: ReadonlySet<number>): void {
+  const count = results[0]!.plan.shard.count;
+  if (count <= 1 || results.some((r) => r.mergedFrom !== undefined)) return;
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
+  if (missing.length === 0) return;
+  const list = (xs: number[]): string => xs.map((i) => `${i}/${count}`).join(', ');
+  throw new InputError(
+    `Failed to merge runs: shard${missing.length > 1 ? 's' : ''} ${list(missing)} missing (given ${list([...seen].sort((a, b) => a - b))}): a merge of some shards is not the run`,
+  );
+}
+
+/**
  * Merges shard results of the same recording and plan into one result whose
  * counts and histograms equal those of one unsharded run. Throws
- * {@link InputError} for results of different recordings or plans, or the
- * same shard twice.
+ * {@link InputError} for results of different recordings, plans, targets or
+ * connection modes, the same shard twice, or a shard missing.
  */
 export function mergeRuns(results: RunResult[]): RunResult {
   const first = results[0];
@@ -141,6 +175,9 @@ export function mergeRuns(results: RunResult[]): RunResult {
     if (comparablePlan(r.plan) !== comparablePlan(first.plan)) {
       throw new InputError(`Failed to merge runs: "${r.label}" has a different plan than "${first.label}": ${firstDifference(first.plan, r.plan)}`);
     }
+    if (r.plan.connections !== first.plan.connections) {
+      throw new InputError(`Failed to merge runs: different connection modes: ${modeOf(r)}, ${modeOf(first)}`);
+    }
     if (r.target !== first.target) {
       throw new InputError(`Failed to merge runs: "${r.label}" targeted ${r.target}, "${first.label}" targeted ${first.target}`);
     }
@@ -151,6 +188,7 @@ export function mergeRuns(results: RunResult[]): RunResult {
       seenShards.add(r.plan.shard.index);
     }
   }
+  checkComplete(results, seenShards);
   const segments = mergeSegmentLists(results.map((r) => r.segments));
   const starts = results.map((r) => Date.parse(r.startedAt));
   const startMs = Math.min(...starts);
@@ -160,6 +198,7 @@ export function mergeRuns(results: RunResult[]): RunResult {
   return {
     ...first,
     label: first.label,
+    // connections as in every part (checked equal; left out when the parts lack it)
     plan: { ...first.plan, shard: { index: 0, count: first.plan.shard.count }, plannedUs: Math.max(...results.map((r) => r.plan.plannedUs)) },
     startedAt: new Date(startMs).toISOString(),
     durationUs: Math.round((endMs - startMs) * 1000),

@@ -1,18 +1,20 @@
-import type { RunTotals, SegmentResult } from '../model/run-result.js';
+import type { RunPlan, SegmentResult } from '../model/run-result.js';
 import type { Sample } from '../model/sample.js';
 import { SegmentAccumulator } from './segment-accumulator.js';
-import { segmentTotals } from './segment-totals.js';
 
-/** What {@link RunRecorder.close} returns: the rest of a `RunResult` is filled in by replay. */
+/**
+ * What {@link RunRecorder.close} returns: the rest of a `RunResult` is filled
+ * in by replay (run-wide totals come from `segmentTotals` of the merged segments).
+ */
 export interface RecordedRun {
   segments: SegmentResult[];
-  totals: Omit<RunTotals, 'sessions' | 'unsent' | 'droppedRedactedHeaders'>;
 }
 
 /**
- * The sink replay feeds: one {@link SegmentAccumulator} per segment key; the
- * run-wide send-lag p99 (for the validity check) comes from their histograms. `add()` copies what it
- * needs, so callers may reuse one `Sample` object for every request.
+ * The sink replay feeds: one {@link SegmentAccumulator} per segment key (the
+ * run-wide figures, send-lag p99 included, are `segmentTotals` of the
+ * segments). `add()` copies what it needs, so callers may reuse one `Sample`
+ * object for every request.
  * Call `initHistograms()` first for the WASM histograms.
  */
 export class RunRecorder {
@@ -21,7 +23,7 @@ export class RunRecorder {
   private count = 0;
   private closed = false;
 
-  constructor(options: { windowUs: number }) {
+  constructor(options: Pick<RunPlan, 'windowUs'>) {
     if (!(options.windowUs > 0)) throw new RangeError('windowUs must be positive');
     this.windowUs = options.windowUs;
   }
@@ -47,7 +49,6 @@ export class RunRecorder {
     if (this.closed) throw new Error('RunRecorder already closed');
     this.closed = true;
     const segments = [...this.segments.keys()].sort().map((k) => this.segments.get(k)!.close());
-    const { byErrorKind: _byErrorKind, ...totals } = segmentTotals(segments);
-    return { segments, totals };
+    return { segments };
   }
 }

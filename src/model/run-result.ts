@@ -5,7 +5,15 @@ import type { Cohort } from './session.js';
 export const RUN_RESULT_VERSION = 1;
 export const RUN_RESULT_FORMAT = 'flashback.run';
 
-/** What a replay was asked to do. Two runs can be merged only if their plans are equal but for the shard index. */
+/** How replayed clones get connections: `per-clone` (each its own, like real users) or `shared` (one pool). */
+export type ConnectionMode = 'per-clone' | 'shared';
+
+/**
+ * What a replay was asked to do: the one value the CLI builds from the flags
+ * and every replay module reads (narrower views are `Pick`s of it). Two runs
+ * can be merged only if their plans are equal but for the shard index,
+ * `workers` and `plannedUs`.
+ */
 export interface RunPlan {
   scale: number;
   speed: number;
@@ -24,6 +32,11 @@ export interface RunPlan {
   windowUs: number;
   /** Planned length of the run in µs (schedule span after speed). */
   plannedUs: number;
+  /**
+   * `--connections`. Optional only for reading: run.json files written before
+   * it existed lack it (read as unknown); every replay records it.
+   */
+  connections?: ConnectionMode;
 }
 
 /**

@@ -1,9 +1,7 @@
 import { Client, type ClientOptions } from './undici-client.js';
 import type { ActiveClone } from './active-clone.js';
 import { ClientPool } from './client-pool.js';
-
-/** How clones get connections: `per-clone` (each its own, like real users) or `shared` (one pool). */
-export type ConnectionMode = 'per-clone' | 'shared';
+import type { ConnectionMode } from '../model/run-result.js';
 
 /** Hands connections to requests and takes them back. */
 export interface Connections {

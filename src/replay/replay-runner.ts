@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import type { RunRecorder } from '../measure/run-recorder.js';
+import type { RunPlan } from '../model/run-result.js';
 import type { Sample } from '../model/sample.js';
 import { ActiveClone } from './active-clone.js';
-import { createConnections, type ConnectionMode, type Connections } from './connections.js';
+import { createConnections, type Connections } from './connections.js';
 import type { PlannedClone } from './clone-planner.js';
 import { RequestTimeoutError } from './error-kind.js';
 import { ReadyQueue } from './ready-queue.js';
@@ -13,19 +14,17 @@ import { applyResponse } from './response-effects.js';
 import { buildRequest } from './request-builder.js';
 import { RequestSlot, type SlotOwner } from './request-slot.js';
 
-/** Options of a {@link ReplayRunner}. */
-export interface RunnerOptions {
+/**
+ * Options of a {@link ReplayRunner}: the plan's view it needs (`concurrency`
+ * is this runner's cap on requests in flight, its worker's part of the
+ * plan's; `connections` defaults to per-clone; `durationUs`: stop sending at
+ * this replay time, or null to run until the plan is done).
+ */
+export interface RunnerOptions extends Pick<RunPlan, 'concurrency' | 'connections' | 'timeoutUs' | 'durationUs'> {
   /** Origin requests go to (`http://127.0.0.1:3000`). */
   target: string;
   clones: Iterator<PlannedClone>;
   recorder: RunRecorder;
-  /** Cap on requests in flight. */
-  concurrency: number;
-  /** Each clone its own connections (default), or one shared pool. */
-  connections?: ConnectionMode;
-  timeoutUs: number;
-  /** Stop sending at this replay time, or null to run until the plan is done. */
-  durationUs: number | null;
   /** Wall-clock ms (Date.now()) to start at, for shards that begin together; now when absent. */
   startAtMs?: number;
 }
@@ -38,11 +37,7 @@ export interface RunnerOutcome {
   /** Requests due before the stop but never sent. */
   unsent: number;
   droppedRedactedHeaders: number;
-  /** Requests that got an HTTP status (any). */
-  responses: number;
   interrupted: boolean;
-  /** Connections opened to the target over the run. */
-  connectionsOpened: number;
 }
 
 /** A live view for progress lines. */
@@ -91,7 +86,6 @@ export class ReplayRunner implements SlotOwner {
   private unsent = 0;
   private done = 0;
   private errors = 0;
-  private responses = 0;
   private immediatePending = false;
   private timer: NodeJS.Timeout | null = null;
   private timerDueUs = Infinity;
@@ -326,7 +320,6 @@ export class ReplayRunner implements SlotOwner {
     this.recent.add(now, now - slot.intendedUs);
     this.done++;
     if (slot.status === 0) this.errors++;
-    else this.responses++;
     if (slot.setCookies !== null || step.sources.length > 0) applyResponse(clone, slot, Date.now());
     const deps = step.dependents;
     const durationUs = this.options.durationUs;
@@ -378,9 +371,7 @@ export class ReplayRunner implements SlotOwner {
       sessions: this.sessions,
       unsent: this.unsent,
       droppedRedactedHeaders: this.dropped.count,
-      responses: this.responses,
       interrupted: this.interrupted,
-      connectionsOpened: this.pool.opened,
     });
   }
 }

@@ -1,20 +1,20 @@
 import { arch, cpus, hostname, platform } from 'node:os';
 import { mergeSegmentLists } from '../measure/merge.js';
 import { segmentTotals } from '../measure/segment-totals.js';
-import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult, type SegmentResult } from '../model/run-result.js';
+import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult } from '../model/run-result.js';
 import type { RecordingSource } from './recording-source.js';
-import type { PlanOptions } from './replay-options.js';
 import type { RunnerProgress } from './replay-runner.js';
 import { startShare, type RunningShare, type ShareConfig, type ShareResult } from './run-share.js';
 import { invalidReasons } from './run-validity.js';
 import { startWorkerShare, type WorkerShare } from './worker-share.js';
 
-/** Everything a replay needs (the CLI builds this from flags). */
-export interface ReplayConfig extends Omit<ShareConfig, 'plan'> {
+/**
+ * Everything a replay needs (the CLI builds this from flags): the run's plan,
+ * recorded in run.json as given (workers at least 1, connections per-clone
+ * when absent), and what is not part of the plan.
+ */
+export interface ReplayConfig extends Omit<ShareConfig, 'worker'> {
   source: RecordingSource;
-  plan: Omit<PlanOptions, 'worker'>;
-  /** Worker threads; 1 runs on this thread. */
-  workers: number;
   label: string;
   toolVersion: string;
   /** Node.js version of the load generator (`process.version`, from the CLI), for run.json's `host`. */
@@ -27,34 +27,30 @@ export interface ReplayConfig extends Omit<ShareConfig, 'plan'> {
 export interface RunningReplay {
   progress(): RunnerProgress;
   stop(): void;
-  /** Planned length of the run, µs. */
-  plannedUs: number;
   result: Promise<RunResult>;
 }
 
-/** Planned length: the duration, or the recording's span / speed plus the jitter. */
-export function plannedSpanUs(source: RecordingSource, plan: Omit<PlanOptions, 'worker'>): number {
+/** Planned length (`RunPlan.plannedUs`): the duration, or the recording's span / speed plus the jitter. */
+export function plannedSpanUs(source: Pick<RecordingSource, 'lastOffsetUs'>, plan: Pick<RunPlan, 'durationUs' | 'speed' | 'jitterUs'>): number {
   return plan.durationUs ?? Math.round(source.lastOffsetUs / plan.speed + plan.jitterUs);
 }
 
 /**
- * Starts a replay: runs the plan on `workers` threads (each takes a seeded
- * share of the clones, like `--shard` across machines), merges their
+ * Starts a replay: runs the plan on `plan.workers` threads (each takes a
+ * seeded share of the clones, like `--shard` across machines), merges their
  * histograms and builds the {@link RunResult} with its validity.
  */
 export function startReplay(config: ReplayConfig): RunningReplay {
-  const workers = Math.max(1, config.workers);
+  const workers = Math.max(1, config.plan.workers);
+  const plan: RunPlan = { ...config.plan, workers, connections: config.plan.connections ?? 'per-clone' };
   const shares: RunningShare[] = [];
   for (let w = 0; w < workers; w++) {
     const share: ShareConfig = {
       target: config.target,
-      plan: { ...config.plan, worker: { index: w, count: workers } },
+      plan,
+      worker: { index: w, count: workers },
       headers: config.headers,
       ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
-      concurrency: Math.max(1, Math.ceil(config.concurrency / workers)),
-      ...(config.connections === undefined ? {} : { connections: config.connections }),
-      timeoutUs: config.timeoutUs,
-      windowUs: config.windowUs,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
     };
     shares.push(workers === 1 ? startShare(config.source, share) : startWorkerShare(config.source.path, share));
@@ -67,7 +63,6 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       for (const w of ws) w.start(atMs);
     });
   }
-  const plannedUs = plannedSpanUs(config.source, config.plan);
   const result = (async (): Promise<RunResult> => {
     const done = await Promise.all(shares.map((s) => s.result)).catch((e: unknown) => {
       // one share failed (e.g. the recording turned out damaged): the others stop too
@@ -85,29 +80,12 @@ export function startReplay(config: ReplayConfig): RunningReplay {
     };
     const reasons = invalidReasons({
       totals,
-      responses: sum((s) => s.outcome.responses),
       maxSendLagUs: config.maxSendLagUs,
       interrupted: done.some((s) => s.outcome.interrupted),
       target: config.target,
       errorKinds,
     });
     const first = done[0]!.outcome;
-    const plan: RunPlan = {
-      scale: config.plan.scale,
-      speed: config.plan.speed,
-      durationUs: config.plan.durationUs,
-      rampUs: config.plan.rampUs,
-      jitterUs: config.plan.jitterUs,
-      seed: config.plan.seed,
-      methods: config.plan.methods,
-      routes: config.plan.routes,
-      concurrency: config.concurrency,
-      timeoutUs: config.timeoutUs,
-      workers,
-      shard: config.plan.shard,
-      windowUs: config.windowUs,
-      plannedUs,
-    };
     return {
       format: RUN_RESULT_FORMAT,
       version: RUN_RESULT_VERSION,
@@ -126,7 +104,6 @@ export function startReplay(config: ReplayConfig): RunningReplay {
     };
   })();
   return {
-    plannedUs,
     progress: () => {
       const ps = shares.map((s) => s.progress());
       return {

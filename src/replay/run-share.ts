@@ -1,25 +1,28 @@
 import { initHistograms } from '../measure/histogram.js';
 import { RunRecorder, type RecordedRun } from '../measure/run-recorder.js';
+import type { RunPlan } from '../model/run-result.js';
 import { planClones } from './clone-planner.js';
-import type { ConnectionMode } from './connections.js';
 import type { RecordingSource } from './recording-source.js';
 import type { SecretFills } from './redacted-body.js';
-import type { ExtraHeader, PlanOptions } from './replay-options.js';
+import type { ExtraHeader } from './replay-options.js';
 import { ReplayRunner, type RunnerOutcome, type RunnerProgress } from './replay-runner.js';
 
 /** Everything one thread needs to run its share of a replay (structured-clone safe). */
 export interface ShareConfig {
   target: string;
-  plan: PlanOptions;
+  /** The run's plan, as the CLI built it (the same for every share). */
+  plan: RunPlan;
+  /** This thread's share inside the shard: 0-based index and count of the workers. */
+  worker: { index: number; count: number };
   headers: ExtraHeader[];
   /** `--secret`: values for redacted body fields, by lower-case field name. */
   secrets?: SecretFills;
-  concurrency: number;
-  /** Each clone its own connections (default), or one shared pool. */
-  connections?: ConnectionMode;
-  timeoutUs: number;
-  windowUs: number;
   startAtMs?: number;
+}
+
+/** One worker's cap on requests in flight: its even part of the plan's (at least 1). */
+export function shareConcurrency(plan: Pick<RunPlan, 'concurrency'>, workers: number): number {
+  return Math.max(1, Math.ceil(plan.concurrency / workers));
 }
 
 /** A share's figures: the recorder's segments and totals plus the runner's outcome. */
@@ -35,15 +38,17 @@ export interface RunningShare {
   result: Promise<ShareResult>;
 }
 
-/** Runs one share (worker `plan.worker` of shard `plan.shard`) on this thread. */
+/** Runs one share (worker `config.worker` of shard `plan.shard`) on this thread. */
 export function startShare(source: RecordingSource, config: ShareConfig): RunningShare {
   let runner: ReplayRunner | null = null;
   let stopRequested = false;
   const result = (async (): Promise<ShareResult> => {
     await initHistograms();
-    const recorder = new RunRecorder({ windowUs: config.windowUs });
+    const recorder = new RunRecorder({ windowUs: config.plan.windowUs });
+    const { plan } = config;
     const clones = planClones(() => source.read(), {
-      ...config.plan,
+      ...plan,
+      worker: config.worker,
       headers: config.headers,
       ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
     });
@@ -51,10 +56,10 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
       target: config.target,
       clones,
       recorder,
-      concurrency: config.concurrency,
-      ...(config.connections === undefined ? {} : { connections: config.connections }),
-      timeoutUs: config.timeoutUs,
-      durationUs: config.plan.durationUs,
+      concurrency: shareConcurrency(plan, config.worker.count),
+      ...(plan.connections === undefined ? {} : { connections: plan.connections }),
+      timeoutUs: plan.timeoutUs,
+      durationUs: plan.durationUs,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
     });
     if (stopRequested) runner.stop();

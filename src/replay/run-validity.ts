@@ -5,7 +5,6 @@ import type { ErrorKind } from '../model/exchange.js';
 /** What decides whether a run is a valid measurement. */
 export interface ValidityInput {
   totals: RunTotals;
-  responses: number;
   maxSendLagUs: number;
   interrupted: boolean;
   target: string;
@@ -21,7 +20,8 @@ export function invalidReasons(input: ValidityInput): string[] {
   const { totals } = input;
   const reasons: string[] = [];
   if (totals.requests === 0) reasons.push('no requests were sent (check --methods, --routes, --duration and --shard)');
-  else if (input.responses === 0) {
+  else if (totals.errors === totals.requests) {
+    // every request failed without an HTTP status (errors counts exactly those)
     const kinds = Object.entries(input.errorKinds).map(([k, v]) => `${k} ${v}`).join(', ');
     reasons.push(`target ${input.target} could not be reached: all ${totals.requests} requests failed (${kinds})`);
   }

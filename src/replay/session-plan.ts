@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { HOP_BY_HOP, type Exchange } from '../model/exchange.js';
 import { segmentKey } from '../model/segment.js';
+import type { RunPlan } from '../model/run-result.js';
 import type { Session } from '../model/session.js';
 import { findCorrelations, type Source, type Substitution } from './correlation.js';
 import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind, type SecretFills } from './redacted-body.js';
@@ -76,11 +77,8 @@ export interface SessionPlan {
   secrets: SecretFills;
 }
 
-/** Options that shape a session plan. */
-export interface SessionPlanOptions {
-  speed: number;
-  methods: string[] | null;
-  routes: string | null;
+/** Options that shape a session plan: the run plan's view it needs, plus the extra headers. */
+export interface SessionPlanOptions extends Pick<RunPlan, 'speed' | 'methods' | 'routes'> {
   headers: ExtraHeader[];
   /** `--secret name=value`: sent for a redacted body field of that name (lower-case keys). */
   secrets?: SecretFills;

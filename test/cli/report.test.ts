@@ -146,8 +146,8 @@ describe('flashback report (built CLI)', () => {
   it('merge joins shards into one run whose counts add up', () => {
     const a = storefrontRun({ label: 'shard', seed: 5 });
     const b = storefrontRun({ label: 'shard', seed: 6 });
-    a.plan.shard = { index: 0, count: 2 };
-    b.plan.shard = { index: 1, count: 2 };
+    a.plan.shard = { index: 1, count: 2 };
+    b.plan.shard = { index: 2, count: 2 };
     writeFileSync(join(dir, 's0.json'), JSON.stringify(a));
     writeFileSync(join(dir, 's1.json'), JSON.stringify(b));
     const all = join(dir, 'all.json');
@@ -158,6 +158,40 @@ describe('flashback report (built CLI)', () => {
     const shown = JSON.parse(flashback('report', 'show', all, '--format', 'json', '--by', 'route').stdout);
     expect(shown.views[0].rows[0].requests).toBe(23_760);
     expect(shown.run.mergedFrom).toBe(2);
+    // both shards are run.json files from before plan.connections: the merge leaves it unknown too
+    expect('connections' in a.plan).toBe(false);
+    expect('connections' in JSON.parse(readFileSync(all, 'utf8')).plan).toBe(false);
+  });
+
+  it('show and diff read a run.json written before plan.connections existed', () => {
+    expect('connections' in JSON.parse(readFileSync(runs.base, 'utf8')).plan).toBe(false);
+    expect(flashback('report', 'show', runs.base, '--format', 'json').status).toBe(0);
+    expect(flashback('report', 'diff', runs.base, runs.cand, '--format', 'json').status).toBe(0);
+  });
+
+  it('merge refuses an incomplete set of shards (1/3 and 2/3, no 3/3): exit 2, one line', () => {
+    const paths = [1, 2].map((index) => {
+      const run = storefrontRun({ label: `third-${index}`, seed: index });
+      run.plan.shard = { index, count: 3 };
+      const path = join(dir, `third-${index}.json`);
+      writeFileSync(path, JSON.stringify(run));
+      return path;
+    });
+    const out = join(dir, 'thirds.json');
+    const r = flashback('report', 'merge', ...paths, '--out', out);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('flashback: Failed to merge runs: shard 3/3 missing (given 1/3, 2/3): a merge of some shards is not the run\n');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('merge refuses the same shard twice: exit 2, one line', () => {
+    const run = storefrontRun({ label: 'twice', seed: 9 });
+    run.plan.shard = { index: 1, count: 2 };
+    const path = join(dir, 'twice.json');
+    writeFileSync(path, JSON.stringify(run));
+    const r = flashback('report', 'merge', path, path, '--out', join(dir, 'twice-all.json'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('flashback: Failed to merge runs: shard 1/2 given twice\n');
   });
 
   it('merge needs two runs and --out', () => {

@@ -62,7 +62,7 @@ describe('connections', () => {
   it('shared: clones reuse one keep-alive pool, so connections carry several sessions', async () => {
     const { srv, conns } = await connectionServer();
     close = srv.close;
-    const r = await replaySessions(sessions(), srv.url, { scale: 2, jitterUs: 0 }, { connections: 'shared' });
+    const r = await replaySessions(sessions(), srv.url, { scale: 2, jitterUs: 0, connections: 'shared' });
     expect(r.totals.requests).toBe(24);
     expect(conns.size).toBeLessThan(8);
     expect(Math.max(...[...conns.values()].map((c) => c.keys.size))).toBeGreaterThan(1);

@@ -2,10 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Exchange, HeaderList } from '../../src/model/exchange.js';
 import type { Cohort, Session } from '../../src/model/session.js';
-import type { PlanOptions } from '../../src/replay/replay-options.js';
 import { memorySource } from '../../src/replay/recording-source.js';
-import { startReplay, type ReplayConfig } from '../../src/replay/replay.js';
-import type { RunResult } from '../../src/model/run-result.js';
+import { plannedSpanUs, startReplay, type ReplayConfig } from '../../src/replay/replay.js';
+import type { RunPlan, RunResult } from '../../src/model/run-result.js';
 
 /** An exchange with sensible defaults. */
 export function ex(p: Partial<Exchange> & { target: string; startOffsetUs: number }): Exchange {
@@ -85,11 +84,12 @@ export async function startServer(
   };
 }
 
-/** Default plan options for tests: scale 1, no jitter. */
-export function planOf(p: Partial<PlanOptions> = {}): Omit<PlanOptions, 'worker'> {
+/** A test plan: scale 1, no jitter, 100 in flight, one worker (`plannedUs` 0: {@link replaySessions} fills it). */
+export function planOf(p: Partial<RunPlan> = {}): RunPlan {
   return {
     scale: 1, speed: 1, durationUs: null, rampUs: 0, jitterUs: 0, seed: 1,
-    methods: null, routes: null, shard: { index: 1, count: 1 },
+    methods: null, routes: null, concurrency: 100, timeoutUs: 5_000_000, workers: 1,
+    shard: { index: 1, count: 1 }, windowUs: 1_000_000, plannedUs: 0,
     ...p,
   };
 }
@@ -98,18 +98,16 @@ export function planOf(p: Partial<PlanOptions> = {}): Omit<PlanOptions, 'worker'
 export async function replaySessions(
   sessions: Session[],
   target: string,
-  plan: Partial<PlanOptions> = {},
+  plan: Partial<RunPlan> = {},
   extra: Partial<ReplayConfig> = {},
 ): Promise<RunResult> {
+  const source = memorySource(sessions, 'memory.db', 'digest-1');
+  const full = planOf(plan);
   const running = startReplay({
-    source: memorySource(sessions, 'memory.db', 'digest-1'),
+    source,
     target,
-    plan: planOf(plan),
+    plan: { ...full, plannedUs: plannedSpanUs(source, full) },
     headers: [],
-    concurrency: 100,
-    timeoutUs: 5_000_000,
-    windowUs: 1_000_000,
-    workers: 1,
     label: 'test',
     toolVersion: '0.0.0-test',
     nodeVersion: process.version,

@@ -39,7 +39,7 @@ describe('honest timing', () => {
     // 650 one-request sessions, 10 ms apart: 6.5 s, two stalls.
     const sessions = Array.from({ length: 650 }, (_, i) => session(`u${i}`, [ex({ target: `/x/${i}`, route: 'GET /x/:id', startOffsetUs: i * 10_000 })]));
     const open = await stallingServer();
-    const run = await replaySessions(sessions, open.url, {}, { concurrency: 1000 });
+    const run = await replaySessions(sessions, open.url, { concurrency: 1000 });
     const serverP99 = p99(open.served);
     const seg = run.segments[0]!;
     expect(seg.count).toBe(650);

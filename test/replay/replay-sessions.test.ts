@@ -131,7 +131,7 @@ describe('timeouts', () => {
       ex({ target: '/hang', startOffsetUs: 0, durationUs: 1_000 }),
       ex({ target: '/after', startOffsetUs: 10_000 }),
     ]);
-    const r = await replaySessions([s], srv.url, {}, { timeoutUs: 300_000 });
+    const r = await replaySessions([s], srv.url, { timeoutUs: 300_000 });
     const hang = r.segments.find((x) => x.route === 'GET /hang')!;
     expect(hang.byErrorKind).toEqual({ timeout: 1 });
     expect(hang.byStatusClass).toEqual({ err: 1 });

@@ -25,8 +25,8 @@ async function run(workers: number): Promise<RunResult> {
   const source = openRecordingSource(rec);
   try {
     return await startReplay({
-      source, target: srv.url, plan: planOf({ scale: 3, jitterUs: 30_000 }), headers: [], concurrency: 64,
-      timeoutUs: 5_000_000, windowUs: 1_000_000, workers, label: `w${workers}`, toolVersion: 't', nodeVersion: 'v-test', maxSendLagUs: 10_000_000,
+      source, target: srv.url, plan: planOf({ scale: 3, jitterUs: 30_000, concurrency: 64, workers }), headers: [],
+      label: `w${workers}`, toolVersion: 't', nodeVersion: 'v-test', maxSendLagUs: 10_000_000,
     }).result;
   } finally {
     source.close();

@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 import { summarizeRoutes, type RouteSummary } from '../../measure/route-summary.js';
 import { writeRunResult } from '../../measure/run-file.js';
 import { RunError, UsageError } from '../../model/errors.js';
-import type { RunResult } from '../../model/run-result.js';
+import type { RunPlan, RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
 import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
@@ -13,7 +13,7 @@ import { probeTarget } from '../../replay/probe-target.js';
 import {
   parseConnections, parseHeaderFlag, parseMethods, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
-import { startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
+import { plannedSpanUs, startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import type { Gate } from '../../report/gates.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
 import { err, out, tableStyle, warn } from '../output.js';
@@ -92,15 +92,10 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const connections = parseConnections(f.connections);
   const timeoutUs = parseDurationUs(f.timeout, '--timeout');
   if (windowUs <= 0 || timeoutUs <= 0) throw new UsageError('--window and --timeout must be more than 0');
-  const plan = {
-    scale, speed, durationUs,
-    rampUs: parseDurationUs(f.ramp, '--ramp'),
-    jitterUs,
-    seed: parseSeed(f.seed),
-    methods: f.methods !== undefined ? parseMethods(f.methods) : null,
-    routes: f.routes ?? null,
-    shard: parseShard(f.shard),
-  };
+  const rampUs = parseDurationUs(f.ramp, '--ramp');
+  const seed = parseSeed(f.seed);
+  const methods = f.methods !== undefined ? parseMethods(f.methods) : null;
+  const shard = parseShard(f.shard);
   const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
   const flagSecrets = Object.fromEntries(f.secret.map((s) => parseSecretFlag(s, process.env)));
   const startAtMs = f.startAt !== undefined ? parseStartAt(f.startAt, Date.now()) : undefined;
@@ -108,7 +103,14 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outPath = f.out ?? `reports/run-${stamp}.json`;
   const source = openRecordingSource(recording);
-  const concurrency = concurrencyFlag ?? defaultConcurrency(source.peakSessions(), scale, plan.shard.count);
+  const concurrency = concurrencyFlag ?? defaultConcurrency(source.peakSessions(), scale, shard.count);
+  // The run's plan, built once: replay reads it and run.json records it.
+  const plan: RunPlan = {
+    scale, speed, durationUs, rampUs, jitterUs, seed, methods, routes: f.routes ?? null,
+    concurrency, timeoutUs, workers, shard, windowUs,
+    plannedUs: plannedSpanUs(source, { durationUs, speed, jitterUs }),
+    connections,
+  };
   if (source.upstream !== null && new URL(source.upstream).origin === target) {
     warn(`--target ${target} is the origin this recording was made from`);
   }
@@ -120,7 +122,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
       ` (flashback inspect shows it; --secret ${defaulted[0]}=... overrides)`);
   }
   return {
-    source, target, plan, headers, secrets, concurrency, connections, timeoutUs, windowUs, workers, maxSendLagUs,
+    source, target, plan, headers, secrets, maxSendLagUs,
     label: f.label ?? basename(outPath).replace(/\.json$/, ''),
     toolVersion: TOOL_VERSION,
     nodeVersion: process.version,
@@ -131,12 +133,12 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
 }
 
 async function execute(config: CliConfig, f: ReplayFlags, gates: Gate[], gating: typeof import('./replay-gates.js') | null): Promise<void> {
-  await probeTarget(config.target, Math.min(5000, Math.round(config.timeoutUs / 1000)));
+  await probeTarget(config.target, Math.min(5000, Math.round(config.plan.timeoutUs / 1000)));
   const running = startReplay(config);
   const onSignal = (): void => running.stop();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const ticker = f.quiet ? null : startProgress(running);
+  const ticker = f.quiet ? null : startProgress(running, config.plan.plannedUs);
   let result: RunResult;
   try {
     result = await running.result;
@@ -165,19 +167,19 @@ async function execute(config: CliConfig, f: ReplayFlags, gates: Gate[], gating:
   if (judged.error) throw judged.error;
 }
 
-function progressLine(running: RunningReplay): string {
+function progressLine(running: RunningReplay, plannedUs: number): string {
   const p = running.progress();
   const rate = p.elapsedUs > 0 ? Math.round(p.done / (p.elapsedUs / 1e6)) : 0;
   const el = (p.elapsedUs / 1e6).toFixed(0);
-  const planned = (running.plannedUs / 1e6).toFixed(0);
+  const planned = (plannedUs / 1e6).toFixed(0);
   return `${el}s/${planned}s  ${p.done} requests  ${rate} req/s  ${p.inFlight} in flight  ${p.errors} errors  p99 ${formatUs(p.recentP99Us)} (last 10s)`;
 }
 
-function startProgress(running: RunningReplay): NodeJS.Timeout {
+function startProgress(running: RunningReplay, plannedUs: number): NodeJS.Timeout {
   const tty = Boolean(process.stderr.isTTY);
   const t = setInterval(() => {
-    if (tty) process.stderr.write(`\r\x1b[2K${progressLine(running)}`);
-    else process.stderr.write(`flashback replay: ${progressLine(running)}\n`);
+    if (tty) process.stderr.write(`\r\x1b[2K${progressLine(running, plannedUs)}`);
+    else process.stderr.write(`flashback replay: ${progressLine(running, plannedUs)}\n`);
   }, tty ? 500 : 10_000);
   t.unref();
   return t;
