@@ -42,7 +42,7 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
   const result = (async (): Promise<ShareResult> => {
     await initHistograms();
     const recorder = new RunRecorder({ windowUs: config.windowUs });
-    const clones = planClones(() => source.read(), {
+    const clones = planClones(source.lazy ?? (() => source.read()), {
       ...config.plan,
       headers: config.headers,
       ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
