@@ -22,6 +22,7 @@ export function measureChild(cmd, args, options = {}) {
     const cpu0 = childrenCpuSeconds();
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'], ...options.spawn });
+    options.onSpawn?.(child);
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     // options.stdout 'pipe': the child's stdout is returned (e.g. --trace-gc lines)
