@@ -96,9 +96,10 @@ class CloneHeap {
  * From {@link LazySessions} without `--methods`/`--routes`, a session's
  * clones wait for their jittered start as a few numbers and the session's
  * summary; its exchanges are loaded and planned when its first clone is
- * due. Held for the jitter window (up to a second), every plan outlived the
- * young generation and went to old space: at 5,000 req/s that alone forced
- * a mark-compact every few seconds. With a filter, or from an iterable of
+ * due, so what the jitter window holds (up to a second of sessions; at
+ * `--scale 1`, every session) is a summary each, not exchanges and a plan
+ * (a loaded session is an indexed query, as fast per exchange as the
+ * session-ordered stream). With a filter, or from an iterable of
  * whole sessions (tests), each session is planned as it is read (its start
  * is the first exchange the filter keeps, which needs the exchanges).
  *
