@@ -22,8 +22,12 @@ export function measureChild(cmd, args, options = {}) {
     const cpu0 = childrenCpuSeconds();
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'], ...options.spawn });
+    options.onSpawn?.(child);
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
+    // options.stdout 'pipe': the child's stdout is returned (e.g. --trace-gc lines)
+    let stdout = '';
+    child.stdout?.on('data', (c) => (stdout += c));
     let peakRssMiB = 0;
     let peakFds = 0;
     const rssSamples = [];
@@ -50,7 +54,7 @@ export function measureChild(cmd, args, options = {}) {
     }, options.sampleMs ?? 200);
     child.on('close', (code) => {
       clearInterval(sampler);
-      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, peakFds, rssSamples, splitSamples, stderr });
+      resolve({ code, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0, peakRssMiB, peakFds, rssSamples, splitSamples, stderr, stdout });
     });
   });
 }

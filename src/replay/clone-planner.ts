@@ -1,4 +1,4 @@
-import type { Session } from '../model/session.js';
+import type { Session, SessionInfo } from '../model/session.js';
 import type { PlanOptions } from './replay-options.js';
 import { hashString, mix32, unitOf } from './seeded-hash.js';
 import { exchangeFilter, planSession, type SessionPlan, type SessionPlanOptions } from './session-plan.js';
@@ -15,16 +15,47 @@ export interface PlannedClone {
 /** Options of {@link planClones}. */
 export type ClonePlanOptions = PlanOptions & Pick<SessionPlanOptions, 'headers' | 'secrets'>;
 
+/**
+ * Sessions read one by one, each loaded only when asked: `heads()` streams
+ * the summaries in start order (ties by key), `load(head)` reads that
+ * session's exchanges. A recording file gives both (an indexed query per
+ * session); see {@link planClones}.
+ */
+export interface LazySessions {
+  heads(): Iterable<SessionInfo>;
+  load(head: SessionInfo): Session;
+}
+
+/** What the clones of one session (in one loop) share while they wait: its plan, made by the first one due. */
+interface SessionSlot {
+  /** A summary (lazy) or the whole session. */
+  head: SessionInfo | Session;
+  /** undefined until planned; null when no exchange passed the filter. */
+  plan: SessionPlan | null | undefined;
+}
+
+/** A clone waiting in the heap: `startUs` is exact once its session is planned, else from the session's start. */
+interface WaitingClone {
+  startUs: number;
+  /** Start of its loop, µs. */
+  loopOffsetUs: number;
+  /** Its seeded jitter, µs: the start is loop offset + the plan's recorded start / speed + this. */
+  jitterUs: number;
+  slot: SessionSlot;
+  clone: number;
+  loop: number;
+}
+
 /** Binary min-heap of clones by start time (a handful at a time: those within the jitter window). */
 class CloneHeap {
-  private items: PlannedClone[] = [];
+  private items: WaitingClone[] = [];
   get size(): number {
     return this.items.length;
   }
-  peek(): PlannedClone | undefined {
+  peek(): WaitingClone | undefined {
     return this.items[0];
   }
-  push(c: PlannedClone): void {
+  push(c: WaitingClone): void {
     const a = this.items;
     a.push(c);
     let i = a.length - 1;
@@ -36,7 +67,7 @@ class CloneHeap {
     }
     a[i] = c;
   }
-  pop(): PlannedClone {
+  pop(): WaitingClone {
     const a = this.items;
     const top = a[0]!;
     const last = a.pop()!;
@@ -59,8 +90,18 @@ class CloneHeap {
 
 /**
  * Streams the clones of a replay in start order. Reads the recording once
- * per loop through `source()` (sessions ordered by start), so only the
+ * per loop through `source` (sessions ordered by start), so only the
  * sessions within the jitter window are held at a time.
+ *
+ * From {@link LazySessions} without `--methods`/`--routes`, a session's
+ * clones wait for their jittered start as a few numbers and the session's
+ * summary; its exchanges are loaded and planned when its first clone is
+ * due, so what the jitter window holds (up to a second of sessions; at
+ * `--scale 1`, every session) is a summary each, not exchanges and a plan
+ * (a loaded session is an indexed query, as fast per exchange as the
+ * session-ordered stream). With a filter, or from an iterable of
+ * whole sessions (tests), each session is planned as it is read (its start
+ * is the first exchange the filter keeps, which needs the exchanges).
  *
  * For each recorded session (and loop), a seeded `u` in [0,1) decides the
  * copies: copy k is kept when k + u < scale (at its start time, during
@@ -72,7 +113,7 @@ class CloneHeap {
  * With `durationUs`, the recording loops (period: the recording's last end /
  * speed) and no copy starts at or after the duration.
  */
-export function* planClones(source: () => Iterable<Session>, options: ClonePlanOptions): Generator<PlannedClone> {
+export function* planClones(source: (() => Iterable<Session>) | LazySessions, options: ClonePlanOptions): Generator<PlannedClone> {
   const filter = exchangeFilter(options.methods, options.routes);
   const sessionOptions: SessionPlanOptions = {
     speed: options.speed,
@@ -82,37 +123,59 @@ export function* planClones(source: () => Iterable<Session>, options: ClonePlanO
     ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
   };
   const { scale, speed, durationUs, rampUs, jitterUs, seed, shard, worker } = options;
+  const lazy = typeof source !== 'function' && options.methods === null && options.routes === null ? source : null;
+  const heads: () => Iterable<SessionInfo | Session> = typeof source === 'function' ? source : () => source.heads();
+  const load = (head: SessionInfo | Session): Session =>
+    'exchanges' in head ? head : (source as LazySessions).load(head);
   const maxCopies = Math.max(1, Math.ceil(scale));
   const heap = new CloneHeap();
+  /** The next clone due, its session planned (clones whose session has nothing to replay are skipped). */
+  const popPlanned = (): PlannedClone | null => {
+    const w = heap.pop();
+    const slot = w.slot;
+    if (slot.plan === undefined) slot.plan = planSession(load(slot.head), filter, sessionOptions);
+    if (slot.plan === null) return null;
+    const startUs = Math.round(w.loopOffsetUs + slot.plan.recordedStartUs / speed + w.jitterUs);
+    return { startUs, plan: slot.plan, clone: w.clone, loop: w.loop };
+  };
   let loopOffsetUs = 0;
   for (let loop = 0; ; loop++) {
     let maxEndUs = 0;
     let sessions = 0;
-    for (const session of source()) {
+    for (const head of heads()) {
       sessions++;
-      if (session.endOffsetUs > maxEndUs) maxEndUs = session.endOffsetUs;
-      const sessionStartUs = loopOffsetUs + session.startOffsetUs / speed;
-      while (heap.size > 0 && heap.peek()!.startUs <= sessionStartUs) yield heap.pop();
+      if (head.endOffsetUs > maxEndUs) maxEndUs = head.endOffsetUs;
+      const sessionStartUs = loopOffsetUs + head.startOffsetUs / speed;
+      while (heap.size > 0 && heap.peek()!.startUs <= sessionStartUs) {
+        const c = popPlanned();
+        if (c !== null) yield c;
+      }
       if (durationUs !== null && sessionStartUs >= durationUs) break;
-      const h = mix32(hashString(seed, session.key), loop);
+      const h = mix32(hashString(seed, head.key), loop);
       const u = unitOf(mix32(h, 0x5eed));
-      let plan: SessionPlan | null | undefined;
+      let slot: SessionSlot | undefined;
       for (let k = 0; k < maxCopies; k++) {
         const ck = mix32(h, k + 1);
         if (shard.count > 1 && mix32(ck, 1) % shard.count !== shard.index - 1) continue;
         if (worker.count > 1 && mix32(ck, 2) % worker.count !== worker.index) continue;
-        if (plan === undefined) plan = planSession(session, filter, sessionOptions);
-        if (plan === null) break;
-        const startUs = Math.round(loopOffsetUs + plan.recordedStartUs / speed + unitOf(mix32(ck, 3)) * jitterUs);
+        slot ??= { head, plan: lazy === null ? planSession(load(head), filter, sessionOptions) : undefined };
+        const sl: SessionSlot = slot;
+        if (sl.plan === null) break;
+        const jitter = unitOf(mix32(ck, 3)) * jitterUs;
+        // lazily: the session's start stands for its first exchange's (the same in a recording file)
+        const startUs = Math.round(loopOffsetUs + (sl.plan === undefined ? head.startOffsetUs : sl.plan.recordedStartUs) / speed + jitter);
         const scaleAt = rampUs > 0 ? 1 + (scale - 1) * Math.min(1, startUs / rampUs) : scale;
         if (!(k + u < scaleAt)) continue;
         if (durationUs !== null && startUs >= durationUs) continue;
-        heap.push({ startUs, plan, clone: k, loop });
+        heap.push({ startUs, loopOffsetUs, jitterUs: jitter, slot: sl, clone: k, loop });
       }
     }
     if (durationUs === null || sessions === 0) break;
     loopOffsetUs += Math.max(maxEndUs / speed, 1000);
     if (loopOffsetUs >= durationUs) break;
   }
-  while (heap.size > 0) yield heap.pop();
+  while (heap.size > 0) {
+    const c = popPlanned();
+    if (c !== null) yield c;
+  }
 }

@@ -26,6 +26,16 @@ export function openRecordingSource(path: string, options: { digest?: boolean } 
       replaySecrets: replaySecretsOf(reader.meta()),
       peakSessions: () => peakOverlap(reader.sessionInfos()),
       read: () => reader.sessions({ withBodies: true }),
+      lazy: {
+        heads: () => reader.sessionInfos(),
+        load: (head) => ({
+          key: head.key,
+          cohort: head.cohort,
+          startOffsetUs: head.startOffsetUs,
+          endOffsetUs: head.endOffsetUs,
+          exchanges: reader.sessionExchanges(head.key),
+        }),
+      },
       close: () => reader.close(),
     };
   } catch (e) {

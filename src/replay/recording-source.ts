@@ -1,4 +1,5 @@
 import type { Session } from '../model/session.js';
+import type { LazySessions } from './clone-planner.js';
 import { peakOverlap } from './plan-concurrency.js';
 
 /** Where a replay's sessions come from: a recording file, or memory in tests. */
@@ -21,6 +22,12 @@ export interface RecordingSource {
   peakSessions(): number;
   /** A fresh pass over the sessions, ordered by start (called once per loop). */
   read(): Iterable<Session>;
+  /**
+   * The same sessions with each one's exchanges loaded only when asked (a
+   * recording file: an indexed query per session), so a replay holds a
+   * session's rows only while it runs; without it the plan uses `read()`.
+   */
+  lazy?: LazySessions;
   close(): void;
 }
 

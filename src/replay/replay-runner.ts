@@ -55,8 +55,15 @@ const SLACK_US = 100;
 /** Below this delay the loop spins instead of arming a timer. */
 const SPIN_US = 300;
 const SWEEP_MS = 50;
-/** Requests waiting to be sent beyond which new sessions are shed (memory stays bounded when saturated). */
+/**
+ * Requests queued beyond which new sessions are shed when the generator is
+ * also behind (memory stays bounded when saturated). The queue also holds
+ * every running session's next request, due after its think time, so its
+ * size alone says nothing: 100,000 sessions in think time queue 100,000.
+ */
 const MAX_QUEUED = 20_000;
+/** How late the earliest queued request must be for the generator to count as behind. */
+const BEHIND_US = 1_000_000;
 
 /**
  * The single-threaded replay engine: starts clones at their planned times,
@@ -213,7 +220,7 @@ export class ReplayRunner implements SlotOwner {
       if (ending && this.next.startUs >= durationUs) break;
       // A generator that has fallen this far behind is not measuring anything any more: shed
       // new sessions (their requests count as unsent) rather than grow without bound.
-      if (this.ready.size >= MAX_QUEUED) this.unsent += this.next.plan.steps.length;
+      if (this.ready.size >= MAX_QUEUED && this.ready.peekKey() < now - BEHIND_US) this.unsent += this.next.plan.steps.length;
       else this.startClone(this.next);
       this.advance();
     }

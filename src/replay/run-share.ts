@@ -46,7 +46,7 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
     await initHistograms();
     const recorder = new RunRecorder({ windowUs: config.plan.windowUs });
     const { plan } = config;
-    const clones = planClones(() => source.read(), {
+    const clones = planClones(source.lazy ?? (() => source.read()), {
       ...plan,
       worker: config.worker,
       headers: config.headers,

@@ -42,6 +42,7 @@ export class RecordingReader {
   private readonly db: Database.Database;
   private readonly metaValue: RecordingMeta;
   private readonly streams = new Set<Database.Database>();
+  private byKey: Database.Statement | null = null;
 
   private constructor(path: string, db: Database.Database, meta: RecordingMeta) {
     this.path = path;
@@ -148,6 +149,24 @@ export class RecordingReader {
     if (current) yield current;
   }
 
+  /**
+   * The exchanges of one session (with bodies), ordered by `startOffsetUs`,
+   * then `seq`, as {@link sessions} gives them; empty for an unknown key. An
+   * indexed point query on this reader's connection, for callers that walk
+   * {@link sessionInfos} and load each session only when it is due (a
+   * replay holds a session's rows for as long as it runs, not for the
+   * whole jitter window before it starts).
+   */
+  sessionExchanges(key: string): Exchange[] {
+    return guarded(this.path, () => {
+      this.byKey ??= this.db.prepare(`SELECT ${FULL_COLUMNS} FROM exchanges e WHERE e.session_key = ? ORDER BY e.start_us, e.seq`).raw(true);
+      const rows = this.byKey.all(key) as ExchangeRow[];
+      const out: Exchange[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = rowToExchange(rows[i]!);
+      return out;
+    });
+  }
+
   /** Every exchange in start order (ties by insertion). */
   exchanges(options: ReadOptions = {}): IterableIterator<Exchange> {
     return guardedIterator(this.path, this.readExchanges(options));
@@ -231,15 +250,20 @@ function str(v: unknown, what: string): string {
 }
 
 /**
- * A read-only connection with a bigger page cache and memory-mapped reads:
- * the session-ordered join visits rows scattered across the file, and with
- * 64 KiB pages the default 2 MiB cache holds only ~30 of them (measured:
- * ~1.4× fewer CPU-seconds per row with both).
+ * A read-only connection with an 8 MiB page cache (128 pages of 64 KiB; the
+ * default 2 MiB holds only ~30, and the session-ordered join visits rows
+ * scattered across the file) and no memory map. With `mmap_size` 1 GB every
+ * page a replay read stayed mapped into the process: RSS grew with the
+ * recording (319 MiB peak replaying 1M exchanges, of which ~220 MiB mapped
+ * file), which a container's memory limit counts. Without it the cache is
+ * bounded, and reading was no slower (bench: 1M-exchange recording, 500k
+ * exchanges with bodies: 126k exchanges/CPU-s mapped with a 32 MiB cache,
+ * 180k with 8 MiB unmapped; a replay needs 5k/s).
  */
 function openReadOnly(path: string): Database.Database {
   const db = new Database(path, { readonly: true, fileMustExist: true });
-  db.pragma('cache_size = -32768');
-  db.pragma('mmap_size = 1073741824');
+  db.pragma('cache_size = -8192');
+  db.pragma('mmap_size = 0');
   return db;
 }
 

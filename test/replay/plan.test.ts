@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ex, planOf, replaySessions, session, startServer } from './helpers.js';
-import { planClones, type PlannedClone } from '../../src/replay/clone-planner.js';
+import { planClones, type LazySessions, type PlannedClone } from '../../src/replay/clone-planner.js';
 import type { PlanOptions } from '../../src/replay/replay-options.js';
 import type { Session } from '../../src/model/session.js';
 import { mergeRuns } from '../../src/measure/merge.js';
@@ -47,6 +47,30 @@ describe('the clone plan', () => {
       expect(c.startUs - base).toBeGreaterThanOrEqual(0);
       expect(c.startUs - base).toBeLessThan(300_000);
     }
+  });
+
+  it('from session summaries, loads each session only when its first clone is due, and plans the same clones', () => {
+    const sessions = recording(40);
+    const loaded: string[] = [];
+    const lazy: LazySessions = {
+      heads: () => sessions.map((x) => ({ key: x.key, cohort: x.cohort, startOffsetUs: x.startOffsetUs, endOffsetUs: x.endOffsetUs, exchangeCount: x.exchanges.length })),
+      load: (head) => {
+        loaded.push(head.key);
+        return sessions.find((x) => x.key === head.key)!;
+      },
+    };
+    const p = plan({ scale: 2.5, jitterUs: 1_000_000, durationUs: 8_000_000 });
+    const eager = ids(planClones(() => sessions, p));
+    const it = planClones(lazy, p);
+    const first = it.next().value as PlannedClone;
+    // the jitter window holds ~10 sessions (100 ms apart); only the one due was loaded
+    expect(loaded).toEqual([first.plan.key]);
+    const rest = [...it];
+    expect(ids([first, ...rest])).toEqual(eager);
+    // loaded once per session and loop that has a clone, not once per clone
+    const perLoop = new Set([first, ...rest].map((c) => `${c.plan.key}@${c.loop}`));
+    expect(loaded).toHaveLength(perLoop.size);
+    expect(rest.length + 1).toBeGreaterThan(perLoop.size);
   });
 
   it('shards 1/3, 2/3, 3/3 partition the unsharded plan exactly, and so do workers', () => {
