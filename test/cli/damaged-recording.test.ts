@@ -1,9 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../replay/helpers.js';
-import { damageBase, mutations, writeMutation } from '../store/damage-helpers.js';
-import { tempDir } from '../store/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { mutations, useDamageFixture, writeMutation } from '../store/damage-helpers.js';
 import { flashback } from './run-cli.js';
 
 // Issue 9 through the real CLI, on a sample of the seeded mutations that
@@ -14,23 +12,7 @@ import { flashback } from './run-cli.js';
 const SEED = 9009;
 const SAMPLE = 24;
 
-let dir: string;
-let cleanup: () => void;
-let base: string;
-let server: { url: string; close(): Promise<void> };
-let target: string;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = tempDir());
-  base = await damageBase(dir);
-  server = await startServer();
-  target = server.url;
-});
-
-afterAll(async () => {
-  await server.close();
-  cleanup();
-});
+const fx = useDamageFixture();
 
 /** What is wrong with one CLI run on `file` (empty when nothing). `out` must exist after exit 0 and not after exit 2. */
 function judge(r: { code: number; stdout: string; stderr: string }, file: string, out: string | null, sane: (out: string) => boolean): string[] {
@@ -58,24 +40,24 @@ const json = (p: string): boolean => {
 
 describe(`damaged recordings through the CLI (seed ${SEED}, ${SAMPLE} mutations)`, () => {
   it('inspect, replay, export har and export k6: exit 2 with one line naming the file, or exit 0 with sane output', async () => {
-    const all = mutations(SEED, 300, statSync(base).size);
+    const all = mutations(SEED, 300, statSync(fx.base).size);
     const picked = Array.from({ length: SAMPLE }, (_, k) => Math.floor((k * all.length) / SAMPLE));
     const problems: string[] = [];
     const codes = { 0: 0, 2: 0, other: 0 };
     for (const i of picked) {
       const m = all[i]!;
-      const file = join(dir, `c${i}.db`);
-      writeMutation(base, m, file);
-      const har = join(dir, `c${i}.har`);
-      const k6 = join(dir, `c${i}.js`);
-      const run = join(dir, `c${i}.run.json`);
+      const file = join(fx.dir, `c${i}.db`);
+      writeMutation(fx.base, m, file);
+      const har = join(fx.dir, `c${i}.har`);
+      const k6 = join(fx.dir, `c${i}.js`);
+      const run = join(fx.dir, `c${i}.run.json`);
       const runs = await Promise.all([
         flashback(['inspect', file, '--json']).then((r) => ({ cmd: 'inspect', r, p: judge(r, file, null, () => true).concat(r.code === 0 && !isJson(r.stdout) ? ['inspect --json printed no JSON'] : []) })),
         flashback(['export', 'har', file, '--out', har]).then((r) => ({ cmd: 'export har', r, p: judge(r, file, har, json) })),
       ]);
       runs.push(...(await Promise.all([
         flashback(['export', 'k6', file, '--out', k6]).then((r) => ({ cmd: 'export k6', r, p: judge(r, file, k6, (p) => readFileSync(p, 'utf8').includes('export function replaySession()')) })),
-        flashback(['replay', file, '--target', target, '--speed', '10', '--duration', '30ms', '--max-send-lag', '10s', '--workers', i % 2 ? '2' : '1', '--out', run])
+        flashback(['replay', file, '--target', fx.target, '--speed', '10', '--duration', '30ms', '--max-send-lag', '10s', '--workers', i % 2 ? '2' : '1', '--out', run])
           .then((r) => ({ cmd: 'replay', r, p: judge(r, file, run, json) })),
       ])));
       for (const { cmd, r, p } of runs) {
@@ -89,7 +71,7 @@ describe(`damaged recordings through the CLI (seed ${SEED}, ${SAMPLE} mutations)
   }, 120_000);
 
   it('escapes control bytes that an error line quotes (a file name with a newline and ESC)', async () => {
-    const name = join(dir, 'two\nlines\x1b[2J\t.db');
+    const name = join(fx.dir, 'two\nlines\x1b[2J\t.db');
     writeFileSync(name, Buffer.alloc(100, 1));
     const r = await flashback(['inspect', name]);
     expect(r.code).toBe(2);

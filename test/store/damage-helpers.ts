@@ -1,8 +1,38 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { seededRandom } from '../../src/model/seeded-random.js';
 import { RecordingWriter } from '../../src/store/recording-writer.js';
-import { makeExchange, TEST_META } from './helpers.js';
+import { startServer } from '../replay/helpers.js';
+import { makeExchange, tempDir, TEST_META } from './helpers.js';
+
+/** What the damaged-recording tests share: a temp dir, the valid base recording, and a server to replay against. */
+export interface DamageFixture {
+  dir: string;
+  base: string;
+  target: string;
+}
+
+/** Registers beforeAll/afterAll hooks that build a {@link DamageFixture} (filled in once beforeAll has run) and clean it up. */
+export function useDamageFixture(): DamageFixture {
+  const fixture: DamageFixture = { dir: '', base: '', target: '' };
+  let cleanup = (): void => undefined;
+  let close = async (): Promise<void> => undefined;
+  beforeAll(async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    fixture.dir = t.dir;
+    fixture.base = await damageBase(t.dir);
+    const server = await startServer();
+    close = server.close;
+    fixture.target = server.url;
+  });
+  afterAll(async () => {
+    await close();
+    cleanup();
+  });
+  return fixture;
+}
 
 /** A small valid recording over several 64 KiB pages: JSON and binary bodies, one big body (overflow pages), errors, cohorts. */
 export async function damageBase(dir: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderInspect } from '../../src/cli/commands/inspect.js';
 import { exportHar } from '../../src/export/har-export.js';
 import { exportK6 } from '../../src/export/k6-export.js';
@@ -8,9 +8,7 @@ import { InputError } from '../../src/model/errors.js';
 import { openRecordingSource } from '../../src/replay/open-recording.js';
 import { startReplay } from '../../src/replay/replay.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
-import { startServer } from '../replay/helpers.js';
-import { damageBase, mutations, writeMutation } from './damage-helpers.js';
-import { tempDir } from './helpers.js';
+import { mutations, useDamageFixture, writeMutation } from './damage-helpers.js';
 
 // Issue 9: a recording whose bytes were damaged (cut, partly overwritten) is
 // bad input: every reading path (open, first query, the middle of a stream,
@@ -22,23 +20,7 @@ import { tempDir } from './helpers.js';
 const SEED = Number(process.env['DAMAGE_SEED'] ?? 9009);
 const COUNT = 300;
 
-let dir: string;
-let cleanup: () => void;
-let base: string;
-let server: { url: string; close(): Promise<void> };
-let target: string;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = tempDir());
-  base = await damageBase(dir);
-  server = await startServer();
-  target = server.url;
-});
-
-afterAll(async () => {
-  await server.close();
-  cleanup();
-});
+const fx = useDamageFixture();
 
 type Outcome = 'ok' | 'damaged';
 
@@ -93,7 +75,7 @@ async function replay(file: string): Promise<void> {
     const running = startReplay({
       source,
       nodeVersion: process.version,
-      target,
+      target: fx.target,
       plan: {
         scale: 1, speed: 10, durationUs: 30_000, rampUs: 0, jitterUs: 0, seed: 1, methods: null, routes: null,
         concurrency: 16, timeoutUs: 2_000_000, workers: 1, shard: { index: 1, count: 1 }, windowUs: 1_000_000, plannedUs: 30_000,
@@ -112,22 +94,22 @@ async function replay(file: string): Promise<void> {
 
 describe(`damaged recordings (seed ${SEED}, ${COUNT} mutations)`, () => {
   it('the undamaged base is readable by every command', async () => {
-    expect(statSync(base).size).toBeGreaterThan(3 * 65_536);
-    expect(await outcome(base, () => inspect(base))).toBe('ok');
-    expect(await outcome(base, () => har(base, join(dir, 'base.har')))).toBe('ok');
-    expect(await outcome(base, () => k6(base, join(dir, 'base.js')))).toBe('ok');
-    expect(await outcome(base, () => replay(base))).toBe('ok');
+    expect(statSync(fx.base).size).toBeGreaterThan(3 * 65_536);
+    expect(await outcome(fx.base, () => inspect(fx.base))).toBe('ok');
+    expect(await outcome(fx.base, () => har(fx.base, join(fx.dir, 'base.har')))).toBe('ok');
+    expect(await outcome(fx.base, () => k6(fx.base, join(fx.dir, 'base.js')))).toBe('ok');
+    expect(await outcome(fx.base, () => replay(fx.base))).toBe('ok');
   });
 
   it('every mutation ends in exit 2 naming the file, or a sane result; no half-written output', async () => {
-    const list = mutations(SEED, COUNT, statSync(base).size);
+    const list = mutations(SEED, COUNT, statSync(fx.base).size);
     const problems: string[] = [];
     const tally = { inspect: { ok: 0, damaged: 0 }, har: { ok: 0, damaged: 0 }, k6: { ok: 0, damaged: 0 }, replay: { ok: 0, damaged: 0 } };
     for (const [i, m] of list.entries()) {
-      const file = join(dir, `m${i}.db`);
-      writeMutation(base, m, file);
-      const harOut = join(dir, `m${i}.har`);
-      const k6Out = join(dir, `m${i}.js`);
+      const file = join(fx.dir, `m${i}.db`);
+      writeMutation(fx.base, m, file);
+      const harOut = join(fx.dir, `m${i}.har`);
+      const k6Out = join(fx.dir, `m${i}.js`);
       const results: Record<keyof typeof tally, Outcome | string> = {
         inspect: await outcome(file, () => inspect(file)),
         har: await outcome(file, () => har(file, harOut)),
