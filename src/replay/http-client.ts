@@ -1,5 +1,5 @@
 import { UsageError } from '../model/errors.js';
-import { LeanClient, type LeanHandler } from './lean-http/lean-client.js';
+import { LeanClient, leanOrigin, type LeanHandler } from './lean-http/lean-client.js';
 import { UNSUPPORTED_HEADERS } from './lean-http/request-head.js';
 import type { RequestOptions } from './session-plan.js';
 import { Client } from './undici-client.js';
@@ -35,7 +35,10 @@ export type HttpClientFactory = () => HttpClient;
  * `--timeout`; a timer per request would cost), like the lean client.
  */
 export function httpClientFactory(kind: HttpClientKind, origin: string, options: HttpClientOptions): HttpClientFactory {
-  if (kind === 'lean') return () => new LeanClient(origin, options);
+  if (kind === 'lean') {
+    const parsed = leanOrigin(origin);
+    return () => new LeanClient(parsed, options);
+  }
   const undiciOptions = { ...options, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 };
   return () => new Client(origin, undiciOptions) as unknown as HttpClient;
 }

@@ -29,7 +29,6 @@ const UNTIL_CLOSE = 10;
 /** The head said there is no body: the response ends once the head is handed out. */
 const DONE = 11;
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = Buffer.from('content-length');
 const TRANSFER_ENCODING = Buffer.from('transfer-encoding');
 const CONNECTION = Buffer.from('connection');
@@ -139,14 +138,14 @@ export class ResponseParser {
           pos = 0;
           this.pending = null;
         }
-        const end = buf.indexOf(CRLFCRLF, pos);
-        if (end < 0) {
+        const next = this.parseHead(buf, pos);
+        if (typeof next !== 'number') return next;
+        if (next < 0) {
+          // the head goes on in the next chunk: keep what came (bounded), parse it all again then
           if (buf.length - pos > 2 * this.maxHeaderSize) return headersOverflow();
           this.pending = buf.subarray(pos);
           return null;
         }
-        const next = this.parseHead(buf, pos, end + 4);
-        if (typeof next !== 'number') return next;
         pos = next;
         if (this.state === DONE) {
           this.state = IDLE;
@@ -264,13 +263,17 @@ export class ResponseParser {
   }
 
   /**
-   * Parses the head in `buf[start, end)` (`end` just past the blank line).
-   * Returns where the body starts, or an error. Skips an interim (1xx)
-   * response (back in the HEAD state); marks a response without body DONE.
+   * Parses the head starting at `buf[start]`, in one pass over its bytes.
+   * Returns where the body starts, -1 when the head is not all there yet
+   * (nothing is kept: it is parsed again with more bytes), or an error.
+   * Skips an interim (1xx) response (back in the HEAD state); marks a
+   * response without body DONE.
    */
-  private parseHead(buf: Buffer, start: number, end: number): number | LeanHttpError {
+  private parseHead(buf: Buffer, start: number): number | LeanHttpError {
+    const len = buf.length;
+    if (len - start < 13) return -1;
     if (
-      end - start < 16 || buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 || buf[start + 3] !== 80 ||
+      buf[start] !== 72 || buf[start + 1] !== 84 || buf[start + 2] !== 84 || buf[start + 3] !== 80 ||
       buf[start + 4] !== 47 || buf[start + 5] !== 49 || buf[start + 6] !== 46
     ) {
       return parseError('expected HTTP/1.x', 'HPE_INVALID_CONSTANT');
@@ -287,7 +290,9 @@ export class ResponseParser {
       return parseError('invalid status line', 'HPE_INVALID_STATUS');
     }
     const status = s0 * 100 + s1 * 10 + s2;
-    let p = buf.indexOf(10, start + 12);
+    let p = start + 12;
+    while (p < len && buf[p] !== 10) p++;
+    if (p === len) return -1;
     if (buf[p - 1] !== 13) return parseError('missing CR in the status line', 'HPE_STRICT');
     p++;
     const raw = this.raw;
@@ -299,18 +304,27 @@ export class ResponseParser {
     let close = false;
     let keepAliveToken = false;
     const all = this.allHeaders;
-    const last = end - 2;
-    while (p < last) {
-      const lf = buf.indexOf(10, p);
-      const cr = lf - 1;
-      if (buf[cr] !== 13) return parseError('missing CR in a header line', 'HPE_STRICT');
+    for (;;) {
+      if (p >= len) return -1;
+      if (buf[p] === 13) {
+        if (p + 1 >= len) return -1;
+        if (buf[p + 1] !== 10) return parseError('missing LF after the headers', 'HPE_STRICT');
+        p += 2;
+        break;
+      }
       let c = p;
-      while (c < cr && TOKEN_CHAR[buf[c]!] === 1) c++;
+      while (c < len && TOKEN_CHAR[buf[c]!] === 1) c++;
+      if (c === len) return -1;
       if (c === p || buf[c] !== 58 /* : */) return parseError('invalid header name', 'HPE_INVALID_HEADER_TOKEN');
       let vs = c + 1;
-      while (vs < cr && (buf[vs] === 32 || buf[vs] === 9)) vs++;
+      while (vs < len && (buf[vs] === 32 || buf[vs] === 9)) vs++;
+      let lf = vs;
+      while (lf < len && buf[lf] !== 10) lf++;
+      if (lf === len) return -1;
       // trailing spaces stay in the value, as undici (llhttp) keeps them
-      const ve = cr;
+      const ve = lf - 1;
+      if (buf[ve] !== 13) return parseError('missing CR in a header line', 'HPE_STRICT');
+      if (vs > ve) vs = ve;
       const nameLength = c - p;
       size += nameLength + ve - vs;
       if (size >= this.maxHeaderSize) return headersOverflow();
@@ -340,6 +354,7 @@ export class ResponseParser {
       if (keep) raw.push(buf.subarray(p, c), buf.subarray(vs, ve));
       p = lf + 1;
     }
+    const end = p;
     if (status < 200) {
       // 101 would switch protocols, which no replayed request asks for (undici: "bad upgrade")
       if (status === 101) return otherSideClosedBecause('bad upgrade');
