@@ -38,6 +38,12 @@ const rec = await ensureRecording(join(dir, `http-client-${sessions}x${perSessio
   sessions, perSession, durationUs: 100, gapUs: 1_000, sessionGapUs,
 });
 const server = await startTrivialServer('0');
+// the server child shares our stderr: never leave it behind
+process.on('exit', () => server.close());
+process.on('uncaughtException', (e) => {
+  console.error(e);
+  process.exit(1);
+});
 
 async function flashback(client, connections, flat) {
   const out = join(dir, `http-client-${client}-${connections}.json`);
@@ -46,15 +52,19 @@ async function flashback(client, connections, flat) {
     '--scale', String(scale), '--connections', connections, '--http-client', client, ...pace, '--quiet', '--out', out, '--max-send-lag', '1h']);
   const m = await measureChild(cmd, args);
   const run = JSON.parse(readFileSync(out, 'utf8'));
-  if (run.totals.requests !== requests || run.totals.errors > 0) throw new Error(`${client} ${connections}: ${run.totals.requests} requests (${run.totals.errors} errors), expected ${requests}: ${m.stderr}`);
-  return { ...m, requests, lagP99Us: run.totals.sendLagP99Us };
+  if (run.totals.requests !== requests) throw new Error(`${client} ${connections}: ${run.totals.requests} requests, expected ${requests}: ${m.stderr}`);
+  const kinds = Object.entries(run.totals.errors > 0 ? run.segments.reduce((a, s) => {
+    for (const [k, n] of Object.entries(s.byErrorKind)) a[k] = (a[k] ?? 0) + n;
+    return a;
+  }, {}) : {}).map(([k, n]) => `${n} ${k}`).join(', ');
+  return { ...m, requests, lagP99Us: run.totals.sendLagP99Us, errors: kinds };
 }
 
 async function autocannon(flat) {
   const pace = flat ? [] : ['-R', String(rate)];
   const [cmd, args] = pinned('1', process.execPath, [join(root, 'node_modules/autocannon/autocannon.js'), '-c', '50', '-a', String(requests), ...pace, '--json', `${server.url}/item/1?i=1`]);
   const m = await measureChild(cmd, args, { stdout: 'pipe' });
-  return { ...m, requests, lagP99Us: null };
+  return { ...m, requests, lagP99Us: null, errors: '' };
 }
 
 const tools = [
@@ -75,7 +85,7 @@ for (const which of values.which.split(',')) {
       const m = await run(flat);
       const row = { cpuUsPerReq: (m.cpuSeconds * 1e6) / m.requests, reqPerSec: m.requests / m.wallSeconds, cpu: m.cpuSeconds, wall: m.wallSeconds, lag: m.lagP99Us };
       rows[name].push(row);
-      console.log(`round ${r + 1} ${name.padEnd(16)} ${row.cpuUsPerReq.toFixed(1).padStart(6)} us CPU/req  cpu ${row.cpu.toFixed(2)} s  wall ${row.wall.toFixed(2)} s  ${row.reqPerSec.toFixed(0)} req/s${row.lag === null ? '' : `  send lag p99 ${(row.lag / 1000).toFixed(1)} ms`}`);
+      console.log(`round ${r + 1} ${name.padEnd(16)} ${row.cpuUsPerReq.toFixed(1).padStart(6)} us CPU/req  cpu ${row.cpu.toFixed(2)} s  wall ${row.wall.toFixed(2)} s  ${row.reqPerSec.toFixed(0)} req/s${row.lag === null ? '' : `  send lag p99 ${(row.lag / 1000).toFixed(1)} ms`}${m.errors ? `  errors: ${m.errors}` : ''}`);
     }
   }
   const med = (name) => median(rows[name].map((x) => x.cpuUsPerReq));
