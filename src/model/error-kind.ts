@@ -9,7 +9,7 @@ const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|H
  * nothing. `FB_REQUEST_TIMEOUT` is replay's own `--timeout`.
  */
 export function errorKindOf(err: unknown): ErrorKind {
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown } | null;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; name?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   switch (code) {
     case 'ECONNREFUSED':
@@ -41,6 +41,8 @@ export function errorKindOf(err: unknown): ErrorKind {
       break;
   }
   if (code.startsWith('HPE_')) return 'protocol';
+  // undici 7's parser errors lose their HPE_ code (it looks the number up in a name-to-number table)
+  if (e?.name === 'HTTPParserError') return 'protocol';
   if (TLS_CODES.test(code) || /CERT|SSL/.test(code)) return 'tls';
   if (e?.cause && e.cause !== err) {
     const inner = errorKindOf(e.cause);

@@ -1,4 +1,4 @@
-import type { Client } from 'undici';
+import type { HttpClient } from './http-client.js';
 import type { CookieJar } from './cookie-jar.js';
 import type { CloneState } from './request-builder.js';
 import type { SessionPlan } from './session-plan.js';
@@ -10,7 +10,7 @@ export class ActiveClone implements CloneState {
   /** Steps queued or in flight; the clone ends when this drops to 0. */
   pending = 0;
   /** Its idle connections (per-clone mode), null when it holds none. */
-  idle: Client[] | null = null;
+  idle: HttpClient[] | null = null;
 
   constructor(
     readonly plan: SessionPlan,

@@ -1,8 +1,9 @@
-import { Client, type ClientOptions } from './undici-client.js';
+import type { HttpClient as Client, HttpClientFactory } from './http-client.js';
 
 /**
- * Keep-alive connections to one origin: one undici `Client` per connection,
- * handed out from a stack of idle ones. undici's own `Pool` scans all its
+ * Keep-alive connections to one origin: one client (undici's `Client` or the
+ * lean client) per connection, handed out from a stack of idle ones. undici's
+ * own `Pool` scans all its
  * clients on every dispatch to find an idle one; with the runner already
  * capping requests in flight, a stack makes picking a connection O(1).
  */
@@ -10,21 +11,18 @@ export class ClientPool {
   private readonly idle: Client[] = [];
   private readonly all: Client[] = [];
 
-  constructor(
-    private readonly origin: string,
-    private readonly options: ClientOptions,
-  ) {}
+  constructor(private readonly newClient: HttpClientFactory) {}
 
   /** An idle client, or a new one (the caller keeps requests in flight within its cap). */
   acquire(): Client {
     const c = this.idle.pop();
     if (c !== undefined) return c;
-    const fresh = new Client(this.origin, this.options);
+    const fresh = this.newClient();
     this.all.push(fresh);
     return fresh;
   }
 
-  /** Gives a client back once undici is done with its request. */
+  /** Gives a client back once it is done with its request. */
   release(client: Client): void {
     this.idle.push(client);
   }

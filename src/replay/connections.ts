@@ -1,12 +1,12 @@
-import { Client, type ClientOptions } from './undici-client.js';
 import type { ActiveClone } from './active-clone.js';
 import { ClientPool } from './client-pool.js';
+import type { HttpClient as Client, HttpClientFactory } from './http-client.js';
 import type { ConnectionMode } from '../model/run-result.js';
 
 /** Hands connections to requests and takes them back. */
 export interface Connections {
   acquire(clone: ActiveClone): Client;
-  /** Gives a client back once undici is done with its request. */
+  /** Gives a client back once it is done with its request. */
   release(clone: ActiveClone, client: Client): void;
   /** The clone has nothing queued or in flight any more. */
   cloneDone(clone: ActiveClone): void;
@@ -24,14 +24,14 @@ function quietClose(c: Client): void {
 
 /**
  * Every clone owns its connections, like a real user: an idle stack of its
- * own undici `Client`s (as many as it had requests in flight at once, so
+ * own clients (undici's `Client` or the lean client) (as many as it had requests in flight at once, so
  * usually one), opened on its first request and closed when the clone ends.
  */
 export class PerCloneConnections implements Connections {
   private readonly live = new Set<Client>();
   opened = 0;
 
-  constructor(private readonly origin: string, private readonly options: ClientOptions) {}
+  constructor(private readonly newClient: HttpClientFactory) {}
 
   get open(): number {
     return this.live.size;
@@ -40,7 +40,7 @@ export class PerCloneConnections implements Connections {
   acquire(clone: ActiveClone): Client {
     const c = clone.idle?.pop();
     if (c !== undefined) return c;
-    const fresh = new Client(this.origin, this.options);
+    const fresh = this.newClient();
     this.live.add(fresh);
     this.opened++;
     return fresh;
@@ -76,8 +76,8 @@ export class PerCloneConnections implements Connections {
 export class SharedConnections implements Connections {
   private readonly pool: ClientPool;
 
-  constructor(origin: string, options: ClientOptions) {
-    this.pool = new ClientPool(origin, options);
+  constructor(newClient: HttpClientFactory) {
+    this.pool = new ClientPool(newClient);
   }
 
   get open(): number {
@@ -103,7 +103,7 @@ export class SharedConnections implements Connections {
   }
 }
 
-/** The connections of a mode. */
-export function createConnections(mode: ConnectionMode, origin: string, options: ClientOptions): Connections {
-  return mode === 'shared' ? new SharedConnections(origin, options) : new PerCloneConnections(origin, options);
+/** The connections of a mode, each made by `newClient` (an undici or a lean client). */
+export function createConnections(mode: ConnectionMode, newClient: HttpClientFactory): Connections {
+  return mode === 'shared' ? new SharedConnections(newClient) : new PerCloneConnections(newClient);
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
 import type { RunRecorder } from '../measure/run-recorder.js';
 import type { RunPlan } from '../model/run-result.js';
 import type { Sample } from '../model/sample.js';
 import { ActiveClone } from './active-clone.js';
 import { createConnections, type Connections } from './connections.js';
+import { httpClientFactory, type HttpClientKind } from './http-client.js';
 import type { PlannedClone } from './clone-planner.js';
 import { RequestTimeoutError } from './error-kind.js';
 import { ReadyQueue } from './ready-queue.js';
@@ -27,6 +27,8 @@ export interface RunnerOptions extends Pick<RunPlan, 'concurrency' | 'connection
   recorder: RunRecorder;
   /** Wall-clock ms (Date.now()) to start at, for shards that begin together; now when absent. */
   startAtMs?: number;
+  /** The HTTP client (`chooseHttpClient`); undici when absent. */
+  httpClient?: HttpClientKind;
 }
 
 /** What a run did besides the samples in the recorder. */
@@ -114,14 +116,9 @@ export class ReplayRunner implements SlotOwner {
 
   constructor(private readonly options: RunnerOptions) {
     const timeoutMs = Math.max(1, Math.round(options.timeoutUs / 1000));
-    this.pool = createConnections(options.connections ?? 'per-clone', options.target, {
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connectTimeout: timeoutMs,
-      // the sweep enforces --timeout; undici's own per-request timers would cost a timer each
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    // the sweep enforces --timeout: neither client runs a timer per request
+    const newClient = httpClientFactory(options.httpClient ?? 'undici', options.target, { keepAliveTimeout: 30_000, connectTimeout: timeoutMs });
+    this.pool = createConnections(options.connections ?? 'per-clone', newClient);
   }
 
   /** Runs the plan to the end (or to the duration, or {@link stop}); resolves when the last response is in. */
@@ -299,7 +296,7 @@ export class ReplayRunner implements SlotOwner {
     this.inflight.push(slot);
     const client = this.pool.acquire(clone);
     slot.client = client;
-    client.dispatch(opts as unknown as Dispatcher.DispatchOptions, slot as unknown as Dispatcher.DispatchHandler);
+    client.dispatch(opts, slot);
   }
 
   /** Records a finished request and schedules what waited for it (called by the slot). */

@@ -2,6 +2,7 @@ import { arch, cpus, hostname, platform } from 'node:os';
 import { mergeSegmentLists } from '../measure/merge.js';
 import { segmentTotals } from '../measure/segment-totals.js';
 import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult } from '../model/run-result.js';
+import { chooseHttpClient } from './http-client.js';
 import type { RecordingSource } from './recording-source.js';
 import type { RunnerProgress } from './replay-runner.js';
 import { startShare, type RunningShare, type ShareConfig, type ShareResult } from './run-share.js';
@@ -11,7 +12,8 @@ import { startWorkerShare, type WorkerShare } from './worker-share.js';
 /**
  * Everything a replay needs (the CLI builds this from flags): the run's plan,
  * recorded in run.json as given (workers at least 1, connections per-clone
- * when absent), and what is not part of the plan.
+ * when absent), and what is not part of the plan (the HTTP client among it:
+ * it changes the load generator's cost, not what the target is sent).
  */
 export interface ReplayConfig extends Omit<ShareConfig, 'worker'> {
   source: RecordingSource;
@@ -43,6 +45,8 @@ export function plannedSpanUs(source: Pick<RecordingSource, 'lastOffsetUs'>, pla
 export function startReplay(config: ReplayConfig): RunningReplay {
   const workers = Math.max(1, config.plan.workers);
   const plan: RunPlan = { ...config.plan, workers, connections: config.plan.connections ?? 'per-clone' };
+  // lean for http: targets unless asked otherwise (the CLI has checked an explicit choice)
+  const httpClient = config.httpClient ?? chooseHttpClient(undefined, config.target, config.headers.map((h) => h.name));
   const shares: RunningShare[] = [];
   for (let w = 0; w < workers; w++) {
     const share: ShareConfig = {
@@ -52,6 +56,7 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       headers: config.headers,
       ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
+      httpClient,
     };
     shares.push(workers === 1 ? startShare(config.source, share) : startWorkerShare(config.source.path, share));
   }

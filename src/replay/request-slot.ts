@@ -1,4 +1,4 @@
-import type { Client } from 'undici';
+import type { HttpClient } from './http-client.js';
 import type { ErrorKind } from '../model/exchange.js';
 import type { ActiveClone } from './active-clone.js';
 import { errorKindOf } from './error-kind.js';
@@ -45,7 +45,7 @@ export class RequestSlot {
   chunks: Buffer[] | null = null;
   abortFn: ((err: Error) => void) | null = null;
   /** The connection carrying the request (given back on release). */
-  client: Client | null = null;
+  client: HttpClient | null = null;
 
   constructor(private readonly owner: SlotOwner) {}
 

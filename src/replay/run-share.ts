@@ -1,6 +1,7 @@
 import { initHistograms } from '../measure/histogram.js';
 import { RunRecorder, type RecordedRun } from '../measure/run-recorder.js';
 import type { RunPlan } from '../model/run-result.js';
+import type { HttpClientKind } from './http-client.js';
 import { planClones } from './clone-planner.js';
 import type { RecordingSource } from './recording-source.js';
 import type { SecretFills } from './redacted-body.js';
@@ -18,6 +19,8 @@ export interface ShareConfig {
   /** `--secret`: values for redacted body fields, by lower-case field name. */
   secrets?: SecretFills;
   startAtMs?: number;
+  /** The HTTP client (`chooseHttpClient`); undici when absent. */
+  httpClient?: HttpClientKind;
 }
 
 /** One worker's cap on requests in flight: its even part of the plan's (at least 1). */
@@ -61,6 +64,7 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
       timeoutUs: plan.timeoutUs,
       durationUs: plan.durationUs,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
+      ...(config.httpClient === undefined ? {} : { httpClient: config.httpClient }),
     });
     if (stopRequested) runner.stop();
     const outcome = await runner.run();

@@ -6,6 +6,7 @@ import type { Session } from '../model/session.js';
 import { findCorrelations, type Source, type Substitution } from './correlation.js';
 import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind, type SecretFills } from './redacted-body.js';
 import type { ExtraHeader } from './replay-options.js';
+import type { WireRequest } from './lean-http/request-head.js';
 
 /** Dispatch options undici takes (`Pool.dispatch`), pre-built once per step when nothing varies per clone. */
 /**
@@ -27,6 +28,12 @@ export interface RequestOptions {
   method: string;
   headers: string[];
   body: Buffer | null;
+  /**
+   * The lean HTTP client's serialized bytes of these options: `null` on
+   * options built once per step (the client fills it on first send and reuses
+   * it), absent on options built per request (serialized every time).
+   */
+  wire?: WireRequest | null;
 }
 
 /** One request of a planned session. Times are replay µs (already divided by speed). */
@@ -205,7 +212,7 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
       dep,
       gapUs: dep < 0 ? 0 : Math.round((ex.startOffsetUs - depEnd) / speed),
       dependents: [],
-      fixed: fixed ? { path, method: ex.method, headers, body } : null,
+      fixed: fixed ? { path, method: ex.method, headers, body, wire: null } : null,
       path,
       method: ex.method,
       headers,

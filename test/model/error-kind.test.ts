@@ -13,6 +13,7 @@ describe('errorKindOf', () => {
     ['an unknown host is "dns"', err('ENOTFOUND'), 'dns'],
     ['a bad certificate is "tls"', err('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls'],
     ['a malformed response is "protocol"', err('HPE_INVALID_CONSTANT'), 'protocol'],
+    ["undici 7's parser error, which has no code, is \"protocol\"", Object.assign(new Error('Response does not match the HTTP/1.1 protocol (Expected HTTP/)'), { name: 'HTTPParserError' }), 'protocol'],
     ['an abort is "aborted"', err('UND_ERR_ABORTED'), 'aborted'],
     ['a wrapper is classified by its cause', new Error('fetch failed', { cause: err('ECONNREFUSED') }), 'refused'],
     ['"socket hang up" without a code is "reset"', new Error('socket hang up'), 'reset'],

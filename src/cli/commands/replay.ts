@@ -7,6 +7,7 @@ import { writeRunResult } from '../../measure/run-file.js';
 import { RunError, UsageError } from '../../model/errors.js';
 import type { RunPlan, RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
+import { chooseHttpClient, parseHttpClient } from '../../replay/http-client.js';
 import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
@@ -23,7 +24,7 @@ interface ReplayFlags {
   target?: string; scale?: string; speed?: string; duration?: string; ramp: string; jitter?: string;
   methods?: string; routes?: string; seed: string; shard: string; startAt?: string; concurrency?: string;
   timeout: string; workers?: string; header: string[]; secret: string[]; out?: string; label?: string; window: string;
-  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[]; connections: string;
+  maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[]; connections: string; httpClient?: string;
 }
 
 type CliConfig = ReplayConfig & { out: string; thresholds: string[] };
@@ -52,6 +53,7 @@ export function registerReplay(program: Command): void {
     .option('--start-at <iso>', 'wall-clock time to start at, so shards begin together')
     .option('--concurrency <c>', 'requests in flight at most (default: sized for the plan, see docs/replay.md); queueing counts in response time')
     .option('--connections <mode>', 'per-clone: each copy of a session opens its own connections, like a real user; shared: one keep-alive pool', 'per-clone')
+    .option('--http-client <kind>', 'lean: flashback\'s own HTTP/1.1 client (default for http: targets); undici (always for https:)')
     .option('--timeout <d>', 'per-request timeout', '10s')
     .option('--workers <w>', 'worker threads (default: cores - 1, at least 1)')
     .option('--header <h>', "header on every request, 'Name: value' ($VAR expanded); repeatable", collect, [])
@@ -97,6 +99,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const methods = f.methods !== undefined ? parseMethods(f.methods) : null;
   const shard = parseShard(f.shard);
   const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
+  const httpClient = f.httpClient === undefined ? undefined : chooseHttpClient(parseHttpClient(f.httpClient), target, headers.map((h) => h.name));
   const flagSecrets = Object.fromEntries(f.secret.map((s) => parseSecretFlag(s, process.env)));
   const startAtMs = f.startAt !== undefined ? parseStartAt(f.startAt, Date.now()) : undefined;
   const maxSendLagUs = parseDurationUs(f.maxSendLag, '--max-send-lag', 'ms');
@@ -129,6 +132,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     out: outPath,
     thresholds: scenario.thresholds ?? [],
     ...(startAtMs === undefined ? {} : { startAtMs }),
+    ...(httpClient === undefined ? {} : { httpClient }),
   };
 }
 
