@@ -52,8 +52,23 @@ export interface RunnerProgress {
 }
 
 const SLACK_US = 100;
-/** Below this delay the loop spins instead of arming a timer. */
-const SPIN_US = 300;
+/**
+ * Below this delay a timer is not armed: Node's timers count whole
+ * milliseconds of loop time, so a 1 ms timer fires 1-2 ms later, too coarse
+ * for a request due in under 2 ms. The loop waits in short blocking slices
+ * instead (see {@link ReplayRunner.wait}).
+ */
+const TIMER_MIN_US = 2_000;
+/**
+ * Longest blocking wait (Atomics.wait) before the loop lets I/O in again. A
+ * response that arrives during a wait is taken in (and timed) up to this
+ * late, so it bounds how much a wait can add to a measured response time.
+ */
+const WAIT_SLICE_US = 200;
+/** Longest a tick keeps sending (waiting out short gaps between due requests) before it lets I/O in. */
+const TICK_BUDGET_US = 1_000;
+/** One cell to block on with Atomics.wait (nothing ever notifies it: every wait times out). */
+const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
 const SWEEP_MS = 50;
 /**
  * Requests queued beyond which new sessions are shed when the generator is
@@ -208,54 +223,102 @@ export class ReplayRunner implements SlotOwner {
     this.options.clones.return?.(undefined);
   }
 
+  /**
+   * Sends what is due, starts the clones that are due, and sleeps until the
+   * next thing is. What is already due goes out before anything that may take
+   * time: starting a clone asks the plan for the next one, which reads that
+   * session from the recording (a query), so a clone's first request is sent
+   * before the next session is read. Gaps shorter than a timer can measure are
+   * waited out here, in blocking slices of at most {@link WAIT_SLICE_US}, for
+   * at most {@link TICK_BUDGET_US} before I/O gets its turn.
+   */
   private tick(): void {
-    if (this.completed) return;
-    const now = this.nowUs();
+    const entered = this.nowUs();
+    for (;;) {
+      if (this.completed) return;
+      const now = this.nowUs();
+      const due = this.step(now);
+      if (due === Infinity) return;
+      const delayUs = due - this.nowUs();
+      if (delayUs > TIMER_MIN_US) {
+        this.arm(due, delayUs);
+        return;
+      }
+      // Wait here only for what is due within one slice and within this tick's budget;
+      // anything longer waits one slice and then lets I/O (responses) in first.
+      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US) {
+        this.wait(delayUs);
+        this.requestTick();
+        return;
+      }
+      this.wait(delayUs);
+    }
+  }
+
+  /**
+   * One pass: sends due requests, starts due clones (sending their due
+   * requests at once), ends the run when all is done; returns when the next
+   * thing is due (µs; Infinity when nothing is, or the run completed).
+   */
+  private step(now: number): number {
     const horizon = now + SLACK_US;
     const durationUs = this.options.durationUs;
     // At the end of --duration, what is due before it is sent first (late if the loop was late,
     // which send lag shows); only what the concurrency cap still holds back counts as unsent.
     const ending = durationUs !== null && now >= durationUs && !this.stopped;
+    this.sendDue(horizon);
     while (this.next !== null && this.next.startUs <= horizon) {
       if (ending && this.next.startUs >= durationUs) break;
       // A generator that has fallen this far behind is not measuring anything any more: shed
       // new sessions (their requests count as unsent) rather than grow without bound.
       if (this.ready.size >= MAX_QUEUED && this.ready.peekKey() < now - BEHIND_US) this.unsent += this.next.plan.steps.length;
-      else this.startClone(this.next);
+      else {
+        this.startClone(this.next);
+        this.sendDue(horizon);
+      }
       this.advance();
     }
-    if (this.failure) return;
-    const cap = this.options.concurrency;
-    while (this.ready.size > 0 && this.ready.peekKey() <= horizon && this.inflight.length < cap) {
-      const intendedUs = this.ready.pop();
-      this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
-    }
+    if (this.failure) return Infinity;
     if (ending) this.stopSending(now);
     if (this.next === null && this.ready.size === 0 && this.inflight.length === 0) {
       this.complete();
-      return;
+      return Infinity;
     }
     let due = this.next === null ? Infinity : this.next.startUs;
-    if (this.inflight.length < cap && this.ready.peekKey() < due) due = this.ready.peekKey();
+    if (this.inflight.length < this.options.concurrency && this.ready.peekKey() < due) due = this.ready.peekKey();
     if (durationUs !== null && !this.stopped && durationUs < due) due = durationUs;
-    this.arm(due);
+    return due;
   }
 
-  private arm(dueUs: number): void {
-    if (dueUs === Infinity) return;
-    const delayUs = dueUs - this.nowUs();
-    // Spin (setImmediate, which still lets I/O in) only for the last few hundred µs: spinning
-    // for the whole last timer tick kept a core busy at moderate rates (0.3-0.9 ms of CPU per
-    // request), which on a small machine starves the very target being measured. A timer
-    // fires up to ~1 ms late; that lateness is counted (send lag, response time).
-    if (delayUs <= SPIN_US) {
-      this.requestTick();
-      return;
+  /** Sends queued requests due by `horizonUs`, earliest first, within the concurrency cap. */
+  private sendDue(horizonUs: number): void {
+    const cap = this.options.concurrency;
+    while (this.ready.size > 0 && this.ready.peekKey() <= horizonUs && this.inflight.length < cap) {
+      const intendedUs = this.ready.pop();
+      this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
     }
+  }
+
+  /** Arms the timer to wake the loop about 1 ms before `dueUs` (it fires up to ~1 ms late). */
+  private arm(dueUs: number, delayUs: number): void {
     if (this.timer !== null && this.timerDueUs <= dueUs) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerDueUs = dueUs;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.floor((delayUs - SPIN_US) / 1000) - 1));
+    this.timer = setTimeout(this.onTimer, Math.floor(delayUs / 1000) - 1);
+  }
+
+  /**
+   * Blocks the thread for `delayUs` (at most {@link WAIT_SLICE_US}):
+   * Atomics.wait sleeps with microsecond precision and without spinning a
+   * core, where a timer counts whole milliseconds and polling with
+   * setImmediate keeps the core busy (0.3-0.9 ms of CPU per request at
+   * moderate rates, measured). Nothing is taken in meanwhile, so a response
+   * arriving during the wait is timed up to one slice late (counted against
+   * the target, never in its favour).
+   */
+  private wait(delayUs: number): void {
+    const us = delayUs < WAIT_SLICE_US ? delayUs : WAIT_SLICE_US;
+    if (us > 0) Atomics.wait(WAIT_CELL, 0, 0, us / 1000);
   }
 
   private requestTick(): void {
@@ -354,6 +417,10 @@ export class ReplayRunner implements SlotOwner {
     slot.chunks = null;
     slot.abortFn = null;
     this.free.push(slot);
+    // Responses arrive in bursts (one poll of the loop can hand over hundreds): what fell due
+    // meanwhile goes out now, between two of them, rather than after the whole burst. Not after
+    // an error: the connection may be the failed one, still being torn down (the tick sends).
+    if (slot.status !== 0 && !this.completed && this.ready.size > 0 && this.ready.peekKey() <= this.nowUs() + SLACK_US) this.sendDue(this.nowUs() + SLACK_US);
   }
 
   private sweep(): void {
