@@ -69,6 +69,12 @@ const WAIT_SLICE_US = 200;
 const TICK_BUDGET_US = 1_000;
 /** One cell to block on with Atomics.wait (nothing ever notifies it: every wait times out). */
 const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
+/** Clones read ahead of time (their sessions loaded from the recording) while the loop has nothing due: up to this far ahead… */
+const READ_AHEAD_US = 20_000;
+/** …and at most this many. */
+const READ_AHEAD_MAX = 64;
+/** Read ahead only while the next due thing is at least this far off (a session read takes tens of µs). */
+const READ_GUARD_US = 300;
 const SWEEP_MS = 50;
 /**
  * Requests queued beyond which new sessions are shed when the generator is
@@ -98,7 +104,11 @@ export class ReplayRunner implements SlotOwner {
   private readonly dropped = { count: 0 };
   /** Random per run (and per worker): per-copy header values differ between runs against one target. */
   private readonly runTag = randomBytes(3).toString('hex');
+  /** The earliest clone not started yet (null when the plan has no more). */
   private next: PlannedClone | null = null;
+  /** Clones after {@link next}, in start order, already read from the plan (see {@link readAhead}). */
+  private readonly ahead: PlannedClone[] = [];
+  private planEnded = false;
   private t0 = 0;
   private startedAtMs = 0;
   private stopped = false;
@@ -188,14 +198,40 @@ export class ReplayRunner implements SlotOwner {
     return Math.round((performance.now() - this.t0) * 1000);
   }
 
+  /** Moves to the next clone: the first one read ahead, or the plan's next. */
   private advance(): void {
+    this.next = this.ahead.length > 0 ? this.ahead.shift()! : this.pull();
+  }
+
+  /** The plan's next clone (which reads its session from the recording), or null at its end. */
+  private pull(): PlannedClone | null {
+    if (this.planEnded) return null;
     let r: IteratorResult<PlannedClone> | null = null;
     try {
       r = this.stopped ? null : this.options.clones.next();
     } catch (e) {
       this.fail(e);
     }
-    this.next = r && !r.done ? r.value : null;
+    if (r && !r.done) return r.value;
+    this.planEnded = true;
+    return null;
+  }
+
+  /**
+   * Reads clones ahead while nothing is due before `dueUs`: a clone's
+   * session is read from the recording when the plan hands it over, and
+   * reading it in idle time keeps that read off the moment it is due (and off
+   * every request due then). Up to {@link READ_AHEAD_US} ahead.
+   */
+  private readAhead(dueUs: number): void {
+    const ahead = this.ahead;
+    while (!this.planEnded && this.next !== null && ahead.length < READ_AHEAD_MAX) {
+      const last = ahead.length > 0 ? ahead[ahead.length - 1]!.startUs : this.next.startUs;
+      const now = this.nowUs();
+      if (last > now + READ_AHEAD_US || now + READ_GUARD_US > dueUs) return;
+      const c = this.pull();
+      if (c !== null) ahead.push(c);
+    }
   }
 
   /**
@@ -209,6 +245,7 @@ export class ReplayRunner implements SlotOwner {
     this.stopped = true;
     this.completed = true;
     this.next = null;
+    this.ahead.length = 0;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.reject?.(error);
@@ -219,6 +256,8 @@ export class ReplayRunner implements SlotOwner {
     const cut = this.options.durationUs === null ? nowUs : Math.min(nowUs, this.options.durationUs);
     this.unsent += this.ready.clear(cut);
     this.next = null;
+    this.ahead.length = 0;
+    this.planEnded = true;
     // end the plan's pass over the recording now, so its read cursor is released
     this.options.clones.return?.(undefined);
   }
@@ -228,7 +267,9 @@ export class ReplayRunner implements SlotOwner {
    * next thing is. What is already due goes out before anything that may take
    * time: starting a clone asks the plan for the next one, which reads that
    * session from the recording (a query), so a clone's first request is sent
-   * before the next session is read. Gaps shorter than a timer can measure are
+   * before the next session is read, and with time to spare before the next
+   * due thing, the sessions of the next clones are read ahead (see
+   * {@link readAhead}). Gaps shorter than a timer can measure are
    * waited out here, in blocking slices of at most {@link WAIT_SLICE_US}, for
    * at most {@link TICK_BUDGET_US} before I/O gets its turn.
    */
@@ -239,6 +280,8 @@ export class ReplayRunner implements SlotOwner {
       const now = this.nowUs();
       const due = this.step(now);
       if (due === Infinity) return;
+      this.readAhead(due);
+      if (this.completed) return;
       const delayUs = due - this.nowUs();
       if (delayUs > TIMER_MIN_US) {
         this.arm(due, delayUs);
