@@ -5,8 +5,9 @@
 // For each rate and connection mode: send lag p50/p99/p99.9/max (decoded
 // from run.json's histograms), achieved req/s, client CPU per request; each
 // flashback run is interleaved with `autocannon -R <rate> -c <connections>`
-// (the connections flashback held open at its peak, counted by the server)
-// and CPU per request is printed as a ratio to autocannon's. autocannon has
+// (the connections flashback held open at its peak, counted by the server, but
+// no more than the sessions a user-shaped run holds open at once) and CPU
+// per request is printed as a ratio to autocannon's. autocannon has
 // no send lag to compare: it does not schedule requests at intended times.
 //
 //   npm run build && node bench/replay-timing.mjs [--rates 1000,5000,10000] [--connections per-clone,shared]
@@ -140,9 +141,12 @@ for (let r = 0; r < rounds; r++) {
         add(`${rate} ${mode} ${bin}`, x);
         console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} flashback${label(bin)} ${x.requests} req (${x.errors} err, ${x.unsent} unsent) ${x.reqPerS.toFixed(0)} req/s  ${x.cpuUsPerReq.toFixed(1)} us CPU/req  ${x.conns} conns  send lag p50 ${ms(x.p50)} p99 ${ms(x.p99)} p99.9 ${ms(x.p999)} max ${ms(x.max)} ms`);
         if (withAutocannon && bin === flashbacks[0]) {
-          const a = await autocannon(rate, Math.max(1, conns));
+          // the connections flashback held, but no more than a user-shaped run holds (sessions
+          // active at once: rate / 4 requests × ~0.3 s), which a generator that fell behind exceeds
+          const acConns = Math.max(1, Math.min(conns, Math.ceil((rate / 4) * 0.31)));
+          const a = await autocannon(rate, acConns);
           add(`${rate} ${mode} autocannon`, a);
-          console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} autocannon -c ${conns}  ${a.requests} req (${a.errors} err) ${a.reqPerS.toFixed(0)} req/s  ${a.cpuUsPerReq.toFixed(1)} us CPU/req`);
+          console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} autocannon -c ${acConns}  ${a.requests} req (${a.errors} err) ${a.reqPerS.toFixed(0)} req/s  ${a.cpuUsPerReq.toFixed(1)} us CPU/req`);
         }
       }
     }
