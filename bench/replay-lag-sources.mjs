@@ -5,7 +5,7 @@
 // intended and actual send time:
 //
 //   gc        a V8 pause (PerformanceObserver 'gc' entries)
-//   read      asking the plan for the next clone (it reads the session from the recording)
+//   read      asking the plan for the next clone (it reads the session from the recording; pull, advance)
 //   start     starting a clone
 //   send      dispatching other requests first
 //   wait      the runner's own blocking wait (oversleeping)
@@ -20,6 +20,8 @@
 //
 //   npm run build && node bench/replay-lag-sources.mjs [--rate 5000] [--connections shared] [--duration 8s]
 //     [--late 1] [--flashback bin/flashback.js] [-- extra replay flags]
+//   node bench/replay-lag-sources.mjs --recording reports/demo/recording.db --target http://127.0.0.1:3000 -- --scale 10
+//     (another recording and target; later replay flags win over --rate's --scale)
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +34,8 @@ const { values, positionals } = parseArgs({
     duration: { type: 'string', default: '8s' },
     late: { type: 'string', default: '1' },
     flashback: { type: 'string' },
+    recording: { type: 'string' },
+    target: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -55,7 +59,7 @@ const __lags = [];
 new __PO((l) => { for (const e of l.getEntries()) __log.push('gc', e.startTime, e.startTime + e.duration); }).observe({ entryTypes: ['gc'] });
 process.on('exit', () => __write(${JSON.stringify(out)}, JSON.stringify({ log: __log, lags: __lags })));
 `);
-const kinds = { finish: 'response', advance: 'read', startClone: 'start', dispatch: 'send', wait: 'wait', tick: 'tick' };
+const kinds = { finish: 'response', advance: 'read', pull: 'read', startClone: 'start', dispatch: 'send', wait: 'wait', tick: 'tick' };
 for (const [method, kind] of Object.entries(kinds)) {
   const re = new RegExp(`\\n    ${method}\\(([^)]*)\\) \\{\\n`);
   if (!re.test(js)) {
@@ -71,10 +75,10 @@ writeFileSync(runnerJs, js);
 
 const dir = '/tmp/flashback-bench';
 mkdirSync(dir, { recursive: true });
-const rec = await ensureRecording(join(dir, 'timing-1000x4.db'), {
+const rec = values.recording ?? await ensureRecording(join(dir, 'timing-1000x4.db'), {
   sessions: 1000, perSession: 4, durationUs: 1_000, gapUs: 100_000, sessionGapUs: 4_000,
 });
-const server = await startTrivialServer('0');
+const server = values.target === undefined ? await startTrivialServer('0') : { url: values.target, close() {} };
 const [cmd, args] = pinned('1', process.execPath, [join(probe, 'bin/flashback.js'), 'replay', rec, '--target', server.url, '--workers', '1',
   '--scale', String(Number(values.rate) / 1000), '--duration', values.duration, '--connections', values.connections,
   '--quiet', '--out', join(probe, 'run.json'), '--max-send-lag', '1h', ...positionals]);
@@ -121,7 +125,7 @@ function split(pick) {
   return `${count} requests: ${parts}`;
 }
 const ms = (x) => x.toFixed(2);
-console.log(`${n} requests at ${values.rate} req/s (${values.connections}), ${(m.cpuSeconds * 1e6 / n).toFixed(0)} us CPU/req with the probe; send lag p50 ${ms(pct(50))} p99 ${ms(pct(99))} p99.9 ${ms(pct(99.9))} max ${ms(sorted[n - 1])} ms`);
+console.log(`${n} requests at ${values.recording ? 'the given plan' : `${values.rate} req/s`} (${values.connections}), ${(m.cpuSeconds * 1e6 / n).toFixed(0)} us CPU/req with the probe; send lag p50 ${ms(pct(50))} p99 ${ms(pct(99))} p99.9 ${ms(pct(99.9))} max ${ms(sorted[n - 1])} ms`);
 const p99 = pct(99);
 console.log(`lag of the requests at or above p99 (${ms(p99)} ms), after the first second: ${split((l) => l >= p99)}`);
 console.log(`lag of the requests over ${values.late} ms, after the first second: ${split((l) => l > Number(values.late))}`);

@@ -73,8 +73,12 @@ const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
 const READ_AHEAD_US = 20_000;
 /** …and at most this many. */
 const READ_AHEAD_MAX = 64;
-/** Read ahead only while the next due thing is at least this far off (a session read takes tens of µs). */
-const READ_GUARD_US = 300;
+/**
+ * What one read of a clone is assumed to take before any was timed, µs. A
+ * read takes tens of µs for a few small exchanges, milliseconds for a long
+ * session with bodies to search for correlations.
+ */
+const READ_COST_US = 300;
 const SWEEP_MS = 50;
 /**
  * Requests queued beyond which new sessions are shed when the generator is
@@ -109,6 +113,8 @@ export class ReplayRunner implements SlotOwner {
   /** Clones after {@link next}, in start order, already read from the plan (see {@link readAhead}). */
   private readonly ahead: PlannedClone[] = [];
   private planEnded = false;
+  /** The longest recent read of a clone from the plan, µs, decaying (reads ahead fit in the gaps it leaves). */
+  private readCostUs = READ_COST_US;
   private t0 = 0;
   private startedAtMs = 0;
   private stopped = false;
@@ -221,15 +227,19 @@ export class ReplayRunner implements SlotOwner {
    * Reads clones ahead while nothing is due before `dueUs`: a clone's
    * session is read from the recording when the plan hands it over, and
    * reading it in idle time keeps that read off the moment it is due (and off
-   * every request due then). Up to {@link READ_AHEAD_US} ahead.
+   * every request due then). Up to {@link READ_AHEAD_US} ahead, and only
+   * while a read (as long as the longest recent one) fits before `dueUs`.
    */
   private readAhead(dueUs: number): void {
     const ahead = this.ahead;
     while (!this.planEnded && this.next !== null && ahead.length < READ_AHEAD_MAX) {
       const last = ahead.length > 0 ? ahead[ahead.length - 1]!.startUs : this.next.startUs;
       const now = this.nowUs();
-      if (last > now + READ_AHEAD_US || now + READ_GUARD_US > dueUs) return;
+      if (last > now + READ_AHEAD_US || now + this.readCostUs + SLACK_US > dueUs) return;
       const c = this.pull();
+      const took = this.nowUs() - now;
+      // a decaying maximum: one slow read (a long session) holds the estimate up for a while
+      this.readCostUs = took > this.readCostUs ? took : this.readCostUs - (this.readCostUs >> 5);
       if (c !== null) ahead.push(c);
     }
   }
