@@ -54,8 +54,33 @@ export interface RunnerProgress {
 }
 
 const SLACK_US = 100;
-/** Below this delay the loop spins instead of arming a timer. */
-const SPIN_US = 300;
+/**
+ * Below this delay a timer is not armed: Node's timers count whole
+ * milliseconds of loop time, so a 1 ms timer fires 1-2 ms later, too coarse
+ * for a request due in under 2 ms. The loop waits in short blocking slices
+ * instead (see {@link ReplayRunner.wait}).
+ */
+const TIMER_MIN_US = 2_000;
+/**
+ * Longest blocking wait (Atomics.wait) before the loop lets I/O in again. A
+ * response that arrives during a wait is taken in (and timed) up to this
+ * late, so it bounds how much a wait can add to a measured response time.
+ */
+const WAIT_SLICE_US = 200;
+/** Longest a tick keeps sending (waiting out short gaps between due requests) before it lets I/O in. */
+const TICK_BUDGET_US = 1_000;
+/** One cell to block on with Atomics.wait (nothing ever notifies it: every wait times out). */
+const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
+/** Clones read ahead of time (their sessions loaded from the recording) while the loop has nothing due: up to this far ahead… */
+const READ_AHEAD_US = 20_000;
+/** …and at most this many. */
+const READ_AHEAD_MAX = 64;
+/**
+ * What one read of a clone is assumed to take before any was timed, µs. A
+ * read takes tens of µs for a few small exchanges, milliseconds for a long
+ * session with bodies to search for correlations.
+ */
+const READ_COST_US = 300;
 const SWEEP_MS = 50;
 /**
  * Requests queued beyond which new sessions are shed when the generator is
@@ -85,7 +110,13 @@ export class ReplayRunner implements SlotOwner {
   private readonly dropped = { count: 0 };
   /** Random per run (and per worker): per-copy header values differ between runs against one target. */
   private readonly runTag = randomBytes(3).toString('hex');
+  /** The earliest clone not started yet (null when the plan has no more). */
   private next: PlannedClone | null = null;
+  /** Clones after {@link next}, in start order, already read from the plan (see {@link readAhead}). */
+  private readonly ahead: PlannedClone[] = [];
+  private planEnded = false;
+  /** The longest recent read of a clone from the plan, µs, decaying (reads ahead fit in the gaps it leaves). */
+  private readCostUs = READ_COST_US;
   private t0 = 0;
   private startedAtMs = 0;
   private stopped = false;
@@ -170,14 +201,44 @@ export class ReplayRunner implements SlotOwner {
     return Math.round((performance.now() - this.t0) * 1000);
   }
 
+  /** Moves to the next clone: the first one read ahead, or the plan's next. */
   private advance(): void {
+    this.next = this.ahead.length > 0 ? this.ahead.shift()! : this.pull();
+  }
+
+  /** The plan's next clone (which reads its session from the recording), or null at its end. */
+  private pull(): PlannedClone | null {
+    if (this.planEnded) return null;
     let r: IteratorResult<PlannedClone> | null = null;
     try {
       r = this.stopped ? null : this.options.clones.next();
     } catch (e) {
       this.fail(e);
     }
-    this.next = r && !r.done ? r.value : null;
+    if (r && !r.done) return r.value;
+    this.planEnded = true;
+    return null;
+  }
+
+  /**
+   * Reads clones ahead while nothing is due before `dueUs`: a clone's
+   * session is read from the recording when the plan hands it over, and
+   * reading it in idle time keeps that read off the moment it is due (and off
+   * every request due then). Up to {@link READ_AHEAD_US} ahead, and only
+   * while a read (as long as the longest recent one) fits before `dueUs`.
+   */
+  private readAhead(dueUs: number): void {
+    const ahead = this.ahead;
+    while (!this.planEnded && this.next !== null && ahead.length < READ_AHEAD_MAX) {
+      const last = ahead.length > 0 ? ahead[ahead.length - 1]!.startUs : this.next.startUs;
+      const now = this.nowUs();
+      if (last > now + READ_AHEAD_US || now + this.readCostUs + SLACK_US > dueUs) return;
+      const c = this.pull();
+      const took = this.nowUs() - now;
+      // a decaying maximum: one slow read (a long session) holds the estimate up for a while
+      this.readCostUs = took > this.readCostUs ? took : this.readCostUs - (this.readCostUs >> 5);
+      if (c !== null) ahead.push(c);
+    }
   }
 
   /**
@@ -191,6 +252,7 @@ export class ReplayRunner implements SlotOwner {
     this.stopped = true;
     this.completed = true;
     this.next = null;
+    this.ahead.length = 0;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.sweeper !== null) clearInterval(this.sweeper);
     this.reject?.(error);
@@ -201,58 +263,112 @@ export class ReplayRunner implements SlotOwner {
     const cut = this.options.durationUs === null ? nowUs : Math.min(nowUs, this.options.durationUs);
     this.unsent += this.ready.clear(cut);
     this.next = null;
+    this.ahead.length = 0;
+    this.planEnded = true;
     // end the plan's pass over the recording now, so its read cursor is released
     this.options.clones.return?.(undefined);
   }
 
+  /**
+   * Sends what is due, starts the clones that are due, and sleeps until the
+   * next thing is. What is already due goes out before anything that may take
+   * time: starting a clone asks the plan for the next one, which reads that
+   * session from the recording (a query), so a clone's first request is sent
+   * before the next session is read, and with time to spare before the next
+   * due thing, the sessions of the next clones are read ahead (see
+   * {@link readAhead}). Gaps shorter than a timer can measure are
+   * waited out here, in blocking slices of at most {@link WAIT_SLICE_US}, for
+   * at most {@link TICK_BUDGET_US} before I/O gets its turn.
+   */
   private tick(): void {
-    if (this.completed) return;
-    const now = this.nowUs();
+    const entered = this.nowUs();
+    for (;;) {
+      if (this.completed) return;
+      const now = this.nowUs();
+      const due = this.step(now);
+      if (due === Infinity) return;
+      this.readAhead(due);
+      if (this.completed) return;
+      const delayUs = due - this.nowUs();
+      if (delayUs > TIMER_MIN_US) {
+        this.arm(due, delayUs);
+        return;
+      }
+      // Wait here only for what is due within one slice and within this tick's budget;
+      // anything longer waits one slice and then lets I/O (responses) in first.
+      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US) {
+        this.wait(delayUs);
+        this.requestTick();
+        return;
+      }
+      this.wait(delayUs);
+    }
+  }
+
+  /**
+   * One pass: sends due requests, starts due clones (sending their due
+   * requests at once), ends the run when all is done; returns when the next
+   * thing is due (µs; Infinity when nothing is, or the run completed).
+   */
+  private step(now: number): number {
     const horizon = now + SLACK_US;
     const durationUs = this.options.durationUs;
     // At the end of --duration, what is due before it is sent first (late if the loop was late,
     // which send lag shows); only what the concurrency cap still holds back counts as unsent.
     const ending = durationUs !== null && now >= durationUs && !this.stopped;
+    this.sendDue(horizon);
     while (this.next !== null && this.next.startUs <= horizon) {
       if (ending && this.next.startUs >= durationUs) break;
       // A generator that has fallen this far behind is not measuring anything any more: shed
       // new sessions (their requests count as unsent) rather than grow without bound.
       if (this.ready.size >= MAX_QUEUED && this.ready.peekKey() < now - BEHIND_US) this.unsent += this.next.plan.steps.length;
-      else this.startClone(this.next);
+      else {
+        this.startClone(this.next);
+        this.sendDue(horizon);
+      }
       this.advance();
     }
-    if (this.failure) return;
-    const cap = this.options.concurrency;
-    while (this.ready.size > 0 && this.ready.peekKey() <= horizon && this.inflight.length < cap) {
-      const intendedUs = this.ready.pop();
-      this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
-    }
+    if (this.failure) return Infinity;
     if (ending) this.stopSending(now);
     if (this.next === null && this.ready.size === 0 && this.inflight.length === 0) {
       this.complete();
-      return;
+      return Infinity;
     }
     let due = this.next === null ? Infinity : this.next.startUs;
-    if (this.inflight.length < cap && this.ready.peekKey() < due) due = this.ready.peekKey();
+    if (this.inflight.length < this.options.concurrency && this.ready.peekKey() < due) due = this.ready.peekKey();
     if (durationUs !== null && !this.stopped && durationUs < due) due = durationUs;
-    this.arm(due);
+    return due;
   }
 
-  private arm(dueUs: number): void {
-    if (dueUs === Infinity) return;
-    const delayUs = dueUs - this.nowUs();
-    // Spin (setImmediate, which still lets I/O in) only for the last few hundred µs: spinning
-    // for the whole last timer tick kept a core busy at moderate rates (0.3-0.9 ms of CPU per
-    // request), which on a small machine starves the very target being measured. A timer
-    // fires up to ~1 ms late; that lateness is counted (send lag, response time).
-    if (delayUs <= SPIN_US) {
-      this.requestTick();
-      return;
+  /** Sends queued requests due by `horizonUs`, earliest first, within the concurrency cap. */
+  private sendDue(horizonUs: number): void {
+    const cap = this.options.concurrency;
+    while (this.ready.size > 0 && this.ready.peekKey() <= horizonUs && this.inflight.length < cap) {
+      const intendedUs = this.ready.pop();
+      this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
     }
+  }
+
+  /** Arms the timer to wake the loop about 1 ms before `dueUs` (it fires up to ~1 ms late). */
+  private arm(dueUs: number, delayUs: number): void {
     if (this.timer !== null && this.timerDueUs <= dueUs) return;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timerDueUs = dueUs;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.floor((delayUs - SPIN_US) / 1000) - 1));
+    this.timer = setTimeout(this.onTimer, Math.floor(delayUs / 1000) - 1);
+  }
+
+  /**
+   * Blocks the thread for `delayUs` (at most {@link WAIT_SLICE_US}):
+   * Atomics.wait sleeps with microsecond precision and without spinning a
+   * core, where a timer counts whole milliseconds and polling with
+   * setImmediate keeps the core busy (0.3-0.9 ms of CPU per request at
+   * moderate rates, measured). Nothing is taken in meanwhile, so a response
+   * arriving during the wait is timed up to one slice late (counted against
+   * the target, never in its favour).
+   */
+  private wait(delayUs: number): void {
+    const us = delayUs < WAIT_SLICE_US ? delayUs : WAIT_SLICE_US;
+    if (us > 0) Atomics.wait(WAIT_CELL, 0, 0, us / 1000);
   }
 
   private requestTick(): void {
@@ -351,6 +467,10 @@ export class ReplayRunner implements SlotOwner {
     slot.chunks = null;
     slot.abortFn = null;
     this.free.push(slot);
+    // Responses arrive in bursts (one poll of the loop can hand over hundreds): what fell due
+    // meanwhile goes out now, between two of them, rather than after the whole burst. Not after
+    // an error: the connection may be the failed one, still being torn down (the tick sends).
+    if (slot.status !== 0 && !this.completed && this.ready.size > 0 && this.ready.peekKey() <= this.nowUs() + SLACK_US) this.sendDue(this.nowUs() + SLACK_US);
   }
 
   private sweep(): void {

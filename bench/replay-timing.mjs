@@ -1,0 +1,170 @@
+// Send timing at fixed rates, the shape users run: thousands of short
+// sessions (4 GETs each, 100 ms think time between them, sessions arriving at
+// a steady rate) replayed at --scale 1/5/10 of a 1,000 req/s recording (with
+// the default 1 s jitter), server pinned to core 0 and the client to core 1.
+// For each rate and connection mode: send lag p50/p99/p99.9/max (decoded
+// from run.json's histograms), achieved req/s, client CPU per request; each
+// flashback run is interleaved with `autocannon -R <rate> -c <connections>`
+// (the connections flashback held open at its peak, counted by the server, but
+// no more than the sessions a user-shaped run holds open at once) and CPU
+// per request is printed as a ratio to autocannon's. autocannon has
+// no send lag to compare: it does not schedule requests at intended times.
+//
+//   npm run build && node bench/replay-timing.mjs [--rates 1000,5000,10000] [--connections per-clone,shared]
+//     [--rounds 2] [--duration 6s] [--quick] [--flashback bin/flashback.js --flashback /tmp/old/bin/flashback.js]
+//     [--no-autocannon] [-- extra replay flags]
+//
+// Several --flashback paths run interleaved in every round (before/after on
+// one machine in one run); the first is the one autocannon's ratio uses.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureRecording, measureChild, median, pinned } from './replay-fixtures.mjs';
+
+const { values, positionals } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '1000,5000,10000' },
+    connections: { type: 'string', default: 'per-clone,shared' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    flashback: { type: 'string', multiple: true },
+    'no-autocannon': { type: 'boolean', default: false },
+    'node-flag': { type: 'string', multiple: true, default: [] },
+  },
+  allowPositionals: true,
+});
+const root = resolve(import.meta.dirname, '..');
+const quick = values.quick;
+const rates = (values.rates === '1000,5000,10000' && quick ? '5000' : values.rates).split(',').map(Number);
+const modes = values.connections.split(',');
+const rounds = Number(values.rounds ?? (quick ? 1 : 2));
+const duration = values.duration ?? (quick ? '4s' : '6s');
+const durationS = Number.parseFloat(duration);
+const flashbacks = (values.flashback ?? [join(root, 'bin/flashback.js')]).map((p) => resolve(p));
+const withAutocannon = !values['no-autocannon'];
+const { decodeHistogram, initHistograms } = await import(join(root, 'dist/measure/histogram.js'));
+await initHistograms();
+
+const dir = '/tmp/flashback-bench';
+mkdirSync(dir, { recursive: true });
+// 1,000 sessions 4 ms apart (250 sessions/s), 4 requests each 1 ms long with 100 ms of think
+// time between them: 1,000 req/s at --scale 1, a 4.3 s recording that --duration loops.
+const BASE_RATE = 1000;
+const rec = await ensureRecording(join(dir, 'timing-1000x4.db'), {
+  sessions: 1000, perSession: 4, durationUs: 1_000, gapUs: 100_000, sessionGapUs: 4_000,
+});
+
+// A trivial keep-alive server that reports the most connections it had open at once since the last query.
+const code = `
+  const http = require('node:http');
+  let open = 0, peak = 0;
+  const s = http.createServer((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello world'); });
+  s.on('connection', (c) => { open++; if (open > peak) peak = open; c.on('close', () => open--); });
+  s.keepAliveTimeout = 60000;
+  s.listen(0, '127.0.0.1', () => console.log(s.address().port));
+  process.stdin.on('data', () => { console.log('peak ' + peak); peak = open; });
+  process.stdin.on('end', () => process.exit(0));`;
+const [scmd, sargs] = pinned('0', process.execPath, ['-e', code]);
+const server = spawn(scmd, sargs, { stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = [];
+let waiting = null;
+server.stdout.on('data', (d) => {
+  for (const l of String(d).split('\n').filter(Boolean)) {
+    lines.push(l);
+    waiting?.();
+  }
+});
+const nextLine = () => new Promise((r) => (lines.length ? r(lines.shift()) : (waiting = () => { waiting = null; r(lines.shift()); })));
+const url = `http://127.0.0.1:${(await nextLine()).trim()}`;
+async function peakConnections() {
+  server.stdin.write('?\n');
+  return Number((await nextLine()).split(' ')[1]);
+}
+
+/** Send lag percentiles over every segment of a run.json, µs. */
+function sendLag(run) {
+  let h = null;
+  for (const s of run.segments) {
+    const x = decodeHistogram(s.histograms.sendLag);
+    if (h === null) h = x;
+    else {
+      h.add(x);
+      x.destroy();
+    }
+  }
+  const r = { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue };
+  h.destroy();
+  return r;
+}
+
+async function flashback(bin, rate, mode, i) {
+  const out = join(dir, `timing-${i}.json`);
+  await peakConnections();
+  const [cmd, args] = pinned('1', process.execPath, [...values['node-flag'], bin, 'replay', rec, '--target', url, '--workers', '1',
+    '--scale', String(rate / BASE_RATE), '--duration', duration, '--connections', mode, '--quiet', '--out', out, '--max-send-lag', '1h', ...positionals]);
+  const m = await measureChild(cmd, args, { sampleMs: 1000 });
+  if (m.code !== 0 && m.code !== 3) throw new Error(`flashback exited ${m.code}: ${m.stderr}`);
+  const run = JSON.parse(readFileSync(out, 'utf8'));
+  const n = run.totals.requests;
+  return {
+    requests: n, errors: run.totals.errors, unsent: run.totals.unsent, reqPerS: n / (run.durationUs / 1e6),
+    cpuUsPerReq: (m.cpuSeconds * 1e6) / n, conns: await peakConnections(), ...sendLag(run),
+  };
+}
+
+async function autocannon(rate, conns) {
+  await peakConnections();
+  const ac = join(root, 'node_modules/autocannon/autocannon.js');
+  const [cmd, args] = pinned('1', process.execPath, [ac, '-R', String(rate), '-c', String(conns), '-d', String(Math.round(durationS)), '-j', url]);
+  const m = await measureChild(cmd, args, { stdout: 'pipe', sampleMs: 1000 });
+  const r = JSON.parse(m.stdout);
+  const n = r.requests.total;
+  return { requests: n, errors: r.errors + r.non2xx, reqPerS: r.requests.average, cpuUsPerReq: (m.cpuSeconds * 1e6) / n, conns: await peakConnections() };
+}
+
+const ms = (us) => (us / 1000).toFixed(2);
+const results = new Map();
+const add = (key, x) => (results.get(key) ?? results.set(key, []).get(key)).push(x);
+const label = (bin) => (flashbacks.length > 1 ? `[${flashbacks.indexOf(bin) + 1}]` : '');
+console.log(`${rates.join('/')} req/s × ${modes.join(', ')} × ${rounds} round(s) of ${duration}; flashback ${flashbacks.map((b, i) => `[${i + 1}] ${b}`).join(' ')}`);
+let i = 0;
+for (let r = 0; r < rounds; r++) {
+  for (const rate of rates) {
+    for (const mode of modes) {
+      const order = r % 2 === 0 ? flashbacks : [...flashbacks].reverse();
+      let conns = 0;
+      for (const bin of order) {
+        const x = await flashback(bin, rate, mode, i++);
+        conns = Math.max(conns, x.conns);
+        add(`${rate} ${mode} ${bin}`, x);
+        console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} flashback${label(bin)} ${x.requests} req (${x.errors} err, ${x.unsent} unsent) ${x.reqPerS.toFixed(0)} req/s  ${x.cpuUsPerReq.toFixed(1)} us CPU/req  ${x.conns} conns  send lag p50 ${ms(x.p50)} p99 ${ms(x.p99)} p99.9 ${ms(x.p999)} max ${ms(x.max)} ms`);
+        if (withAutocannon && bin === flashbacks[0]) {
+          // the connections flashback held, but no more than a user-shaped run holds (sessions
+          // active at once: rate / 4 requests × ~0.3 s), which a generator that fell behind exceeds
+          const acConns = Math.max(1, Math.min(conns, Math.ceil((rate / 4) * 0.31)));
+          const a = await autocannon(rate, acConns);
+          add(`${rate} ${mode} autocannon`, a);
+          console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} autocannon -c ${acConns}  ${a.requests} req (${a.errors} err) ${a.reqPerS.toFixed(0)} req/s  ${a.cpuUsPerReq.toFixed(1)} us CPU/req`);
+        }
+      }
+    }
+  }
+}
+server.stdin.end();
+
+console.log(`\nmedians over ${rounds} round(s); send lag in ms; autocannon has no send lag (it does not send at intended times)`);
+console.log('rate    connections flashback  req/s   p50    p99    p99.9  max     CPU us/req  vs autocannon');
+for (const rate of rates) {
+  for (const mode of modes) {
+    const ac = results.get(`${rate} ${mode} autocannon`);
+    for (const bin of flashbacks) {
+      const xs = results.get(`${rate} ${mode} ${bin}`);
+      const med = (k) => median(xs.map((x) => x[k]));
+      const ratio = ac ? (med('cpuUsPerReq') / median(ac.map((a) => a.cpuUsPerReq))).toFixed(2) : '-';
+      console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} ${(label(bin) || '-').padEnd(10)} ${med('reqPerS').toFixed(0).padEnd(7)} ${ms(med('p50')).padEnd(6)} ${ms(med('p99')).padEnd(6)} ${ms(med('p999')).padEnd(6)} ${ms(med('max')).padEnd(7)} ${med('cpuUsPerReq').toFixed(1).padEnd(11)} ${ratio}`);
+    }
+    if (ac) console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} autocannon ${median(ac.map((a) => a.reqPerS)).toFixed(0).padEnd(7)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(7)} ${median(ac.map((a) => a.cpuUsPerReq)).toFixed(1)}`);
+  }
+}

@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { initHistograms } from '../../src/measure/histogram.js';
+import { RunRecorder } from '../../src/measure/run-recorder.js';
+import { planClones, type PlannedClone } from '../../src/replay/clone-planner.js';
+import { ReplayRunner } from '../../src/replay/replay-runner.js';
+import { ex, planOf, session, startServer } from './helpers.js';
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterAll(async () => {
+  while (servers.length) await servers.pop()!.close();
+});
+
+describe('send order', () => {
+  it('a due request goes out before the plan is asked for the next clone (which reads that session from the recording)', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    await initHistograms();
+    // ten one-request sessions, all due at time zero
+    const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: 0 })]));
+    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
+    let runner: ReplayRunner | null = null;
+    /** Requests sent (in flight or done) each time the plan was asked for its next clone. */
+    const sentAtRead: number[] = [];
+    const clones: Iterator<PlannedClone> = {
+      next: () => {
+        const p = runner!.progress();
+        sentAtRead.push(p.inFlight + p.done);
+        return planned.next();
+      },
+      return: (v) => planned.return(v),
+    };
+    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null });
+    const outcome = await runner.run();
+    expect(outcome.sessions).toBe(10);
+    expect(srv.hits).toHaveLength(10);
+    // the first read comes before anything is due; read k (k ≥ 1) comes after clones 0..k-1 were sent
+    expect(sentAtRead.slice(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
