@@ -25,6 +25,8 @@ export interface RunnerOptions extends Pick<RunPlan, 'concurrency' | 'connection
   target: string;
   clones: Iterator<PlannedClone>;
   recorder: RunRecorder;
+  /** Requests to plan before the clock starts (default {@link PRESTART_STEPS}; 0 plans only the first clone). */
+  prestartSteps?: number;
   /** Wall-clock ms (Date.now()) to start at, for shards that begin together; now when absent. */
   startAtMs?: number;
   /** The HTTP client (`chooseHttpClient`); undici when absent. */
@@ -75,6 +77,17 @@ const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
 const READ_AHEAD_US = 20_000;
 /** …and at most this many. */
 const READ_AHEAD_MAX = 64;
+/**
+ * Before the clock starts, clones are read ahead until this many of their
+ * requests are planned, or {@link PRESTART_CLONES} clones: a small
+ * recording (the demo's 1,300 requests) is planned whole before the first
+ * send. Planning a session with bodies to search for correlations takes
+ * 0.5-15 ms (the first ones, before the JIT has warmed up, the longest):
+ * during the run that would block the sends due meanwhile.
+ */
+const PRESTART_STEPS = 20_000;
+/** At most this many clones read before the start (an array V8 can still shift in O(1)). */
+const PRESTART_CLONES = 5_000;
 /**
  * What one read of a clone is assumed to take before any was timed, µs. A
  * read takes tens of µs for a few small exchanges, milliseconds for a long
@@ -154,6 +167,8 @@ export class ReplayRunner implements SlotOwner {
 
   /** Runs the plan to the end (or to the duration, or {@link stop}); resolves when the last response is in. */
   async run(): Promise<RunnerOutcome> {
+    this.prestart();
+    if (this.failure) throw this.failure.error;
     const waitMs = this.options.startAtMs === undefined ? 0 : this.options.startAtMs - Date.now();
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
     // A run that starts late (a shard or worker slower to boot than --start-at allowed) keeps
@@ -167,8 +182,6 @@ export class ReplayRunner implements SlotOwner {
     });
     outcome.catch(() => undefined); // a failure before the first await is thrown below, not left unhandled
     try {
-      this.advance();
-      if (this.failure) throw this.failure.error;
       this.sweeper = setInterval(this.onSweep, SWEEP_MS);
       this.tick();
       return await outcome;
@@ -218,6 +231,19 @@ export class ReplayRunner implements SlotOwner {
     if (r && !r.done) return r.value;
     this.planEnded = true;
     return null;
+  }
+
+  /** Takes the first clone and reads clones ahead up to {@link PRESTART_STEPS} requests, before the clock starts. */
+  private prestart(): void {
+    this.advance();
+    const budget = this.options.prestartSteps ?? PRESTART_STEPS;
+    let steps = this.next === null ? 0 : this.next.plan.steps.length;
+    while (!this.planEnded && this.next !== null && steps < budget && this.ahead.length < PRESTART_CLONES) {
+      const c = this.pull();
+      if (c === null) break;
+      this.ahead.push(c);
+      steps += c.plan.steps.length;
+    }
   }
 
   /**

@@ -29,11 +29,59 @@ describe('send order', () => {
       },
       return: (v) => planned.return(v),
     };
-    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null });
+    // nothing planned ahead before the start: every read but the first happens during the run
+    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: 0 });
     const outcome = await runner.run();
     expect(outcome.sessions).toBe(10);
     expect(srv.hits).toHaveLength(10);
     // the first read comes before anything is due; read k (k ≥ 1) comes after clones 0..k-1 were sent
     expect(sentAtRead.slice(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('a small plan is read whole before the clock starts, so no session is read while requests are due', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    await initHistograms();
+    // ten one-request sessions 20 ms apart
+    const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
+    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
+    let runner: ReplayRunner | null = null;
+    const sentAtRead: number[] = [];
+    const clones: Iterator<PlannedClone> = {
+      next: () => {
+        const p = runner!.progress();
+        sentAtRead.push(p.inFlight + p.done);
+        return planned.next();
+      },
+      return: (v) => planned.return(v),
+    };
+    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null });
+    const outcome = await runner.run();
+    expect(outcome.sessions).toBe(10);
+    expect(srv.hits).toHaveLength(10);
+    // ten clones and the plan's end: all asked for before the first send
+    expect(sentAtRead).toEqual(Array(11).fill(0));
+  });
+
+  it('the plan read before the start stops at the budget; the rest is read during the run', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    await initHistograms();
+    const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
+    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
+    let runner: ReplayRunner | null = null;
+    const sentAtRead: number[] = [];
+    const clones: Iterator<PlannedClone> = {
+      next: () => {
+        const p = runner!.progress();
+        sentAtRead.push(p.inFlight + p.done);
+        return planned.next();
+      },
+      return: (v) => planned.return(v),
+    };
+    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: 4 });
+    await runner.run();
+    expect(sentAtRead.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(sentAtRead.slice(4).some((n) => n > 0)).toBe(true);
   });
 });
