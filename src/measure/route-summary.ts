@@ -1,5 +1,5 @@
 import type { RunResult, SegmentResult } from '../model/run-result.js';
-import { mergeSegments } from './merge.js';
+import { createHistogram, decodeHistogram, percentilesOf, type Histogram } from './histogram.js';
 
 /** A coarse view of a run: one row per route (all cohorts), plus the overall row. */
 export interface RouteSummary {
@@ -14,32 +14,64 @@ export interface RouteSummary {
   max: number;
 }
 
-function row(route: string, s: SegmentResult): RouteSummary {
+interface RouteAcc {
+  route: string;
+  count: number;
+  errors: number;
+  serverErrors: number;
+  mismatches: number;
+  max: number;
+  response: Histogram | null;
+}
+
+function accumulate(acc: RouteAcc, s: Pick<SegmentResult, 'count' | 'errors' | 'serverErrors' | 'mismatches' | 'max'>, response: Histogram | null): void {
+  acc.count += s.count;
+  acc.errors += s.errors;
+  acc.serverErrors += s.serverErrors;
+  acc.mismatches += s.mismatches;
+  if (s.max > acc.max) acc.max = s.max;
+  if (response === null) return;
+  if (acc.response === null) acc.response = response;
+  else acc.response.add(response);
+}
+
+function row(acc: RouteAcc): RouteSummary {
+  const p = acc.response === null ? percentilesOf(createHistogram({ wasm: false })) : percentilesOf(acc.response);
   return {
-    route,
-    count: s.count,
-    errors: s.errors,
-    serverErrors: s.serverErrors,
-    mismatches: s.mismatches,
-    p50: s.p50,
-    p95: s.p95,
-    p99: s.p99,
-    max: s.max,
+    route: acc.route,
+    count: acc.count,
+    errors: acc.errors,
+    serverErrors: acc.serverErrors,
+    mismatches: acc.mismatches,
+    p50: p.p50,
+    p95: p.p95,
+    p99: p.p99,
+    max: acc.max,
   };
 }
 
+const empty = (route: string): RouteAcc => ({ route, count: 0, errors: 0, serverErrors: 0, mismatches: 0, max: 0, response: null });
+
 /**
  * The overall figures and the routes (merged over cohorts) sorted by p99,
- * slowest first. Histograms are merged, not averaged.
+ * slowest first. Histograms are merged, not averaged. Only the response-time
+ * histograms are read, each segment's once (decoding one takes about a
+ * millisecond; the replay prints this table at the end of every run).
  */
 export function summarizeRoutes(result: RunResult): { overall: RouteSummary; routes: RouteSummary[] } {
-  const byRoute = new Map<string, SegmentResult[]>();
-  for (const s of result.segments) byRoute.set(s.route, [...(byRoute.get(s.route) ?? []), s]);
-  const routes = [...byRoute].map(([route, parts]) => row(route, parts.length === 1 ? parts[0]! : mergeSegments(route, route, {}, parts)));
+  const byRoute = new Map<string, RouteAcc>();
+  for (const s of result.segments) {
+    let acc = byRoute.get(s.route);
+    if (acc === undefined) byRoute.set(s.route, (acc = empty(s.route)));
+    accumulate(acc, s, s.histograms.response === '' ? null : decodeHistogram(s.histograms.response));
+  }
+  const overall = empty('overall');
+  for (const acc of byRoute.values()) {
+    // the overall sum gets its own histogram: adding into a route's would change that route's figures
+    if (acc.response !== null && overall.response === null) overall.response = createHistogram({ wasm: false });
+    accumulate(overall, acc, acc.response);
+  }
+  const routes = [...byRoute.values()].map(row);
   routes.sort((a, b) => b.p99 - a.p99 || a.route.localeCompare(b.route));
-  const overall =
-    result.segments.length === 0
-      ? row('overall', mergeSegments('overall', 'overall', {}, []))
-      : row('overall', mergeSegments('overall', 'overall', {}, result.segments));
-  return { overall, routes };
+  return { overall: row(overall), routes };
 }
