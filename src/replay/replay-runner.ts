@@ -12,6 +12,7 @@ import { ReadyQueue } from './ready-queue.js';
 import { RecentLatency } from './recent-latency.js';
 import { applyResponse } from './response-effects.js';
 import { buildRequest } from './request-builder.js';
+import { connectWithTimeout } from './undici-client.js';
 import { RequestSlot, type SlotOwner } from './request-slot.js';
 
 /**
@@ -113,11 +114,11 @@ export class ReplayRunner implements SlotOwner {
   private readonly onSweep = (): void => this.sweep();
 
   constructor(private readonly options: RunnerOptions) {
-    const timeoutMs = Math.max(1, Math.round(options.timeoutUs / 1000));
     this.pool = createConnections(options.connections ?? 'per-clone', options.target, {
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      connectTimeout: timeoutMs,
+      // undici's own connect timer kept every connection alive across scavenges (see connectWithTimeout)
+      connect: connectWithTimeout(Math.max(1, Math.round(options.timeoutUs / 1000))),
       // the sweep enforces --timeout; undici's own per-request timers would cost a timer each
       headersTimeout: 0,
       bodyTimeout: 0,
