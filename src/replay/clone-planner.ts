@@ -1,6 +1,7 @@
 import type { Session, SessionInfo } from '../model/session.js';
 import type { PlanOptions } from './replay-options.js';
 import { hashString, mix32, unitOf } from './seeded-hash.js';
+import { StringPool } from './string-pool.js';
 import { exchangeFilter, planSession, type SessionPlan, type SessionPlanOptions } from './session-plan.js';
 
 /** One copy of a recorded session, due to start at `startUs` (replay µs from the run start). */
@@ -123,6 +124,7 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
     routes: options.routes,
     headers: options.headers,
     ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+    strings: new StringPool(),
   };
   const { scale, speed, durationUs, rampUs, jitterUs, seed, shard, worker } = options;
   const lazy = typeof source !== 'function' && options.methods === null && options.routes === null ? source : null;
