@@ -1,6 +1,7 @@
 import type { Session, SessionInfo } from '../model/session.js';
 import type { PlanOptions } from './replay-options.js';
 import { hashString, mix32, unitOf } from './seeded-hash.js';
+import { StringPool } from './string-pool.js';
 import { exchangeFilter, planSession, type SessionPlan, type SessionPlanOptions } from './session-plan.js';
 
 /** One copy of a recorded session, due to start at `startUs` (replay µs from the run start). */
@@ -32,6 +33,8 @@ interface SessionSlot {
   head: SessionInfo | Session;
   /** undefined until planned; null when no exchange passed the filter. */
   plan: SessionPlan | null | undefined;
+  /** Its clones still in the heap: the last one out takes the plan away (see popPlanned). */
+  waiting: number;
 }
 
 /** A clone waiting in the heap: `startUs` is exact once its session is planned, else from the session's start. */
@@ -121,6 +124,7 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
     routes: options.routes,
     headers: options.headers,
     ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+    strings: new StringPool(),
   };
   const { scale, speed, durationUs, rampUs, jitterUs, seed, shard, worker } = options;
   const lazy = typeof source !== 'function' && options.methods === null && options.routes === null ? source : null;
@@ -133,10 +137,15 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
   const popPlanned = (): PlannedClone | null => {
     const w = heap.pop();
     const slot = w.slot;
-    if (slot.plan === undefined) slot.plan = planSession(load(slot.head), filter, sessionOptions);
-    if (slot.plan === null) return null;
-    const startUs = Math.round(w.loopOffsetUs + slot.plan.recordedStartUs / speed + w.jitterUs);
-    return { startUs, plan: slot.plan, clone: w.clone, loop: w.loop };
+    const plan = slot.plan === undefined ? planSession(load(slot.head), filter, sessionOptions) : slot.plan;
+    // The slot waited through the jitter window, so it is in old space by now; a plan left in
+    // it after its last clone is out would be kept alive by this dead slot through every
+    // scavenge until the next mark-compact (and promoted), so only a slot with clones still
+    // waiting holds the plan.
+    slot.plan = --slot.waiting > 0 ? plan : undefined;
+    if (plan === null) return null;
+    const startUs = Math.round(w.loopOffsetUs + plan.recordedStartUs / speed + w.jitterUs);
+    return { startUs, plan, clone: w.clone, loop: w.loop };
   };
   let loopOffsetUs = 0;
   for (let loop = 0; ; loop++) {
@@ -158,7 +167,7 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
         const ck = mix32(h, k + 1);
         if (shard.count > 1 && mix32(ck, 1) % shard.count !== shard.index - 1) continue;
         if (worker.count > 1 && mix32(ck, 2) % worker.count !== worker.index) continue;
-        slot ??= { head, plan: lazy === null ? planSession(load(head), filter, sessionOptions) : undefined };
+        slot ??= { head, plan: lazy === null ? planSession(load(head), filter, sessionOptions) : undefined, waiting: 0 };
         const sl: SessionSlot = slot;
         if (sl.plan === null) break;
         const jitter = unitOf(mix32(ck, 3)) * jitterUs;
@@ -167,6 +176,7 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
         const scaleAt = rampUs > 0 ? 1 + (scale - 1) * Math.min(1, startUs / rampUs) : scale;
         if (!(k + u < scaleAt)) continue;
         if (durationUs !== null && startUs >= durationUs) continue;
+        sl.waiting++;
         heap.push({ startUs, loopOffsetUs, jitterUs: jitter, slot: sl, clone: k, loop });
       }
     }

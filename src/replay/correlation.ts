@@ -35,6 +35,8 @@ export interface SessionCorrelation {
   vars: number;
 }
 
+/** The shared empty list of a step with no sources or substitutions (frozen: never modified). */
+const NONE = Object.freeze([]) as unknown as never[];
 const MIN_LEN = 3;
 const MAX_LEN = 2048;
 /** How many earlier responses (that handed out values) a request is matched against. */
@@ -158,58 +160,64 @@ export function containsBounded(hay: string, needle: string): boolean {
  * correlated. `exchanges` are the steps to replay, in start order.
  */
 export function findCorrelations(exchanges: Exchange[]): SessionCorrelation {
+  const offered: Array<Array<[string, Extractor]>> = exchanges.map((ex) => handedOutValues(ex));
+  // A session whose responses handed nothing out (static pages, assets) has nothing to
+  // correlate: no per-request word tables, and lists the plan can share (never modified).
+  if (!offered.some((o) => o.length > 0)) {
+    const none = new Array<never[]>(exchanges.length).fill(NONE);
+    return { sources: none, substitutions: none, vars: 0 };
+  }
   const sources: Source[][] = exchanges.map(() => []);
   const substitutions: Substitution[][] = exchanges.map(() => []);
   const sourceOf = new Map<string, Source>();
   let vars = 0;
-  const offered: Array<Array<[string, Extractor]>> = exchanges.map((ex) => handedOutValues(ex));
   const firstSent = new Map<string, number>();
-  const bodyText: Array<string | null> = exchanges.map((ex) =>
-    ex.requestBody && !ex.requestBodyTruncated ? Buffer.from(ex.requestBody).toString('utf8') : null,
-  );
   // Only responses that handed something out are searched, the latest MAX_SOURCES of them.
   const givers: number[] = [];
   for (let j = 0; j < exchanges.length; j++) {
     const req = exchanges[j]!;
     const tokens = new Set(targetTokens(req.target));
-    // Where each word of this request's headers and body is, so a candidate value costs a lookup.
-    const headerWords = new Map<string, string[]>();
-    for (const [name, hv] of req.requestHeaders) {
-      if (NOT_SUBSTITUTED.has(name)) continue;
-      for (const w of wordsOf(hv).add(hv)) headerWords.set(w, [...(headerWords.get(w) ?? []), name]);
-    }
-    const body = bodyText[j] ?? null;
-    const bodyWords = body === null ? null : wordsOf(body);
-    const found = new Map<string, Substitution>();
-    // latest response first: the most recent value handed out wins
-    for (let g = givers.length - 1; g >= 0 && g >= givers.length - MAX_SOURCES; g--) {
-      const i = givers[g]!;
-      const src = exchanges[i]!;
-      if (src.startOffsetUs + src.durationUs > req.startOffsetUs) continue;
-      for (const [value, extractor] of offered[i]!) {
-        if (found.has(value)) continue;
-        const sentAt = firstSent.get(value);
-        if (sentAt !== undefined && sentAt <= i) continue;
-        const inPath = tokens.has(value);
-        let inHeaders = headerWords.get(value) ?? [];
-        let inBody = bodyWords !== null && bodyWords.has(value);
-        if (!isWord(value)) {
-          // a value with separators in it cannot be a word: search the text
-          inHeaders = req.requestHeaders.filter(([n, hv]) => !NOT_SUBSTITUTED.has(n) && value.length >= 6 && hv.includes(value)).map(([n]) => n);
-          inBody = body !== null && containsBounded(body, value);
-        }
-        if (!inPath && inHeaders.length === 0 && !inBody) continue;
-        const id = `${i}\u0000${JSON.stringify(extractor)}`;
-        let source = sourceOf.get(id);
-        if (!source) {
-          source = { step: i, varIndex: vars++, extractor, recorded: value };
-          sourceOf.set(id, source);
-          sources[i]!.push(source);
-        }
-        found.set(value, { varIndex: source.varIndex, recorded: value, inPath, inHeaders: [...new Set(inHeaders)], inBody });
+    // before the first response that handed something out there is nothing to look for
+    if (givers.length > 0) {
+      // Where each word of this request's headers and body is, so a candidate value costs a lookup.
+      const headerWords = new Map<string, string[]>();
+      for (const [name, hv] of req.requestHeaders) {
+        if (NOT_SUBSTITUTED.has(name)) continue;
+        for (const w of wordsOf(hv).add(hv)) headerWords.set(w, [...(headerWords.get(w) ?? []), name]);
       }
+      const body = req.requestBody && !req.requestBodyTruncated ? Buffer.from(req.requestBody).toString('utf8') : null;
+      const bodyWords = body === null ? null : wordsOf(body);
+      const found = new Map<string, Substitution>();
+      // latest response first: the most recent value handed out wins
+      for (let g = givers.length - 1; g >= 0 && g >= givers.length - MAX_SOURCES; g--) {
+        const i = givers[g]!;
+        const src = exchanges[i]!;
+        if (src.startOffsetUs + src.durationUs > req.startOffsetUs) continue;
+        for (const [value, extractor] of offered[i]!) {
+          if (found.has(value)) continue;
+          const sentAt = firstSent.get(value);
+          if (sentAt !== undefined && sentAt <= i) continue;
+          const inPath = tokens.has(value);
+          let inHeaders = headerWords.get(value) ?? [];
+          let inBody = bodyWords !== null && bodyWords.has(value);
+          if (!isWord(value)) {
+            // a value with separators in it cannot be a word: search the text
+            inHeaders = req.requestHeaders.filter(([n, hv]) => !NOT_SUBSTITUTED.has(n) && value.length >= 6 && hv.includes(value)).map(([n]) => n);
+            inBody = body !== null && containsBounded(body, value);
+          }
+          if (!inPath && inHeaders.length === 0 && !inBody) continue;
+          const id = `${i}\u0000${JSON.stringify(extractor)}`;
+          let source = sourceOf.get(id);
+          if (!source) {
+            source = { step: i, varIndex: vars++, extractor, recorded: value };
+            sourceOf.set(id, source);
+            sources[i]!.push(source);
+          }
+          found.set(value, { varIndex: source.varIndex, recorded: value, inPath, inHeaders: [...new Set(inHeaders)], inBody });
+        }
+      }
+      substitutions[j] = [...found.values()];
     }
-    substitutions[j] = [...found.values()];
     if (offered[j]!.length > 0) givers.push(j);
     for (const t of tokens) if (!firstSent.has(t)) firstSent.set(t, j);
   }

@@ -7,6 +7,7 @@ import { findCorrelations, type Source, type Substitution } from './correlation.
 import { bodyKindOf, mayHoldRedacted, scrubRedactedBody, type BodyKind, type SecretFills } from './redacted-body.js';
 import type { ExtraHeader } from './replay-options.js';
 import type { WireRequest } from './lean-http/request-head.js';
+import { EMPTY, StringPool } from './string-pool.js';
 
 /** Dispatch options undici takes (`Pool.dispatch`), pre-built once per step when nothing varies per clone. */
 /**
@@ -79,7 +80,7 @@ export interface SessionPlan {
   steps: Step[];
   vars: number;
   /** Names of cookies the server set during the recorded session (never sent from the recording). */
-  serverCookies: Set<string>;
+  serverCookies: ReadonlySet<string>;
   /** `--secret` values for redacted body fields. */
   secrets: SecretFills;
 }
@@ -89,6 +90,19 @@ export interface SessionPlanOptions extends Pick<RunPlan, 'speed' | 'methods' | 
   headers: ExtraHeader[];
   /** `--secret name=value`: sent for a redacted body field of that name (lower-case keys). */
   secrets?: SecretFills;
+  /**
+   * Where plans take their shared strings and header lists from (one per
+   * run: see {@link StringPool}); without it each plan has its own.
+   */
+  strings?: StringPool;
+}
+
+const NO_COOKIES: ReadonlySet<string> = new Set();
+const NO_SECRETS: SecretFills = Object.freeze({});
+
+/** `list`, or the shared empty list when it is empty (plans never modify these lists). */
+function orEmpty<T>(list: T[]): T[] {
+  return list.length === 0 ? EMPTY : list;
 }
 
 /** Headers never replayed as recorded: the target, the body length and the cookie jar fill these. */
@@ -145,10 +159,11 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
   const kept = session.exchanges.filter(filter);
   if (kept.length === 0) return null;
   const speed = options.speed;
+  const pool = options.strings ?? new StringPool();
   const corr = findCorrelations(kept);
-  const serverCookies = new Set<string>();
+  let serverCookies: Set<string> | null = null;
   for (const ex of session.exchanges) {
-    for (const [k, v] of ex.responseHeaders) if (k === 'set-cookie') serverCookies.add(v.slice(0, v.indexOf('=')).trim());
+    for (const [k, v] of ex.responseHeaders) if (k === 'set-cookie') (serverCookies ??= new Set()).add(v.slice(0, v.indexOf('=')).trim());
   }
   const extra = new Set(options.headers.map((h) => h.name));
   const first = kept[0]!.startOffsetUs;
@@ -169,7 +184,7 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
     }
     if (ex.durationUs > maxDurationUs) maxDurationUs = ex.durationUs;
     const subs = corr.substitutions[j]!;
-    const headers: string[] = [];
+    let headers: string[] = [];
     const varying: Array<[string, string]> = [];
     const cookies: Array<[string, string]> = [];
     for (const [name, value] of ex.requestHeaders) {
@@ -186,7 +201,7 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
       for (let h = headers.length - 2; h >= 0; h -= 2) if (headers[h] === 'accept-encoding') headers.splice(h, 2);
     }
     for (const h of options.headers) headers.push(h.name, h.value);
-    const [path, droppedQuery] = dropRedactedQuery(ex.target);
+    let [path, droppedQuery] = dropRedactedQuery(ex.target);
     let droppedRedacted = droppedQuery;
     let body = ex.requestBody && ex.requestBody.length > 0 ? Buffer.from(ex.requestBody) : null;
     let scrubBody: BodyKind | null = null;
@@ -203,32 +218,40 @@ export function planSession(session: Session, filter: (ex: Exchange) => boolean,
         droppedRedacted += scrubbed.dropped;
       }
     }
-    const usesJar = cookies.length > 0 || serverCookies.size > 0;
+    const usesJar = cookies.length > 0 || serverCookies !== null;
     const fixed = !usesJar && varying.length === 0 && subs.length === 0;
+    // What plans hold while their clones run, shared between plans where it is the same
+    // (strings, header lists, empty lists): most of a plan's memory otherwise.
+    const method = pool.string(ex.method);
+    path = pool.string(path);
+    headers = pool.list(headers);
     return {
-      segment: segmentKey(ex.route, session.cohort),
+      segment: pool.string(segmentKey(ex.route, session.cohort)),
       recordedStatus: ex.status,
       offsetUs: Math.round((ex.startOffsetUs - first) / speed),
       dep,
       gapUs: dep < 0 ? 0 : Math.round((ex.startOffsetUs - depEnd) / speed),
-      dependents: [],
-      fixed: fixed ? { path, method: ex.method, headers, body, wire: null } : null,
+      dependents: EMPTY,
+      fixed: fixed ? { path, method, headers, body, wire: null } : null,
       path,
-      method: ex.method,
+      method,
       headers,
-      varying,
-      cookies,
+      varying: orEmpty(varying),
+      cookies: orEmpty(cookies),
       body,
       bodyText: body && subs.some((s) => s.inBody) ? body.toString('utf8') : null,
-      substitutions: subs,
-      sources,
+      substitutions: orEmpty(subs),
+      sources: orEmpty(sources),
       keepBody,
       droppedRedacted,
       scrubBody,
     };
   });
   steps.forEach((s, j) => {
-    if (s.dep >= 0) steps[s.dep]!.dependents.push(j);
+    if (s.dep < 0) return;
+    const d = steps[s.dep]!;
+    if (d.dependents === EMPTY) d.dependents = [j];
+    else d.dependents.push(j);
   });
-  return { key: session.key, recordedStartUs: first, steps, vars: corr.vars, serverCookies, secrets: options.secrets ?? {} };
+  return { key: session.key, recordedStartUs: first, steps, vars: corr.vars, serverCookies: serverCookies ?? NO_COOKIES, secrets: options.secrets ?? NO_SECRETS };
 }

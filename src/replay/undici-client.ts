@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Client as ClientClass } from 'undici';
+import type { Socket } from 'node:net';
+import type { buildConnector, Client as ClientClass } from 'undici';
 
 /**
  * undici's `Client` class alone. `import { Client } from 'undici'` loads all
@@ -16,3 +17,40 @@ export const Client = load('undici/lib/dispatcher/client.js') as typeof ClientCl
 export type Client = ClientClass;
 /** Options of an undici `Client`. */
 export type ClientOptions = ClientClass.Options;
+
+type Connector = buildConnector.connector;
+type ConnectorWithSocket = (...args: Parameters<Connector>) => Socket;
+
+const buildConnectorFn = load('undici/lib/core/connect.js') as (options: buildConnector.BuildOptions) => ConnectorWithSocket;
+const { ConnectTimeoutError } = load('undici/lib/core/errors.js') as { ConnectTimeoutError: new (message: string) => Error };
+
+function onConnectTimeout(socket: Socket, where: string): void {
+  socket.destroy(new ConnectTimeoutError(`Connect Timeout Error (attempted address: ${where})`));
+}
+
+/**
+ * undici's TCP/TLS connector with its connect timeout on a plain Node timer,
+ * cleared as soon as the socket connects or fails (error code
+ * `UND_ERR_CONNECT_TIMEOUT`, as undici's own). undici's timer instead sits
+ * in its fast-timer list for up to half a second after the connect, holding
+ * a `WeakRef` to the socket, and V8's scavenger (Node 20) treats WeakRef
+ * targets as strong: every connection (socket, `Client`, parser, buffers)
+ * outlived two scavenges and was promoted to old space, which with a new
+ * connection per clone fed the mark-compacts. Pass as the `connect` option
+ * of a `Client`; one timer and closure per connection, none per request.
+ * TLS sessions are not cached (every connection does a full handshake).
+ */
+export function connectWithTimeout(timeoutMs: number): Connector {
+  // One connector serves every Client of a runner: no TLS session cache, so no connection
+  // resumes another one's session (each Client used to have a cache of its own, empty at first).
+  const base = buildConnectorFn({ timeout: 0, maxCachedSessions: 0 });
+  return (options, callback) => {
+    let timer: NodeJS.Timeout | null = null;
+    const socket = base(options, (...args) => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      callback(...args);
+    });
+    timer = setTimeout(onConnectTimeout, timeoutMs, socket, `${options.hostname}:${options.port}, timeout: ${timeoutMs}ms`);
+  };
+}
