@@ -2,7 +2,8 @@
 // depend on whether the shared machine lets the replay keep to its schedule; these do not):
 //  - connections: one undici Client per clone, one GET, closed; after every 100, two forced
 //    scavenges; old-space growth per connection is what outlived two scavenges (promoted).
-//    `undici` uses undici's own connect timeout, `flashback` the runner's connector.
+//    `undici` uses undici's own connect timeout, `flashback` the runner's connector, `lean`
+//    the lean HTTP/1.1 client (the default for http: targets).
 //  - plans: heap kept per planned session of bench/replay-memory's recording (10 GETs), and
 //    bytes allocated to load and to plan one (no GC in between: a 128 MiB new space).
 //
@@ -29,6 +30,7 @@ if (values.part === undefined) {
   console.log(`measuring ${root}`);
   run('connections:undici', ['--expose-gc']);
   run('connections:flashback', ['--expose-gc']);
+  run('connections:lean', ['--expose-gc']);
   run('plans', ['--expose-gc', '--max-semi-space-size=128', '--min-semi-space-size=128']);
 } else if (values.part.startsWith('connections')) {
   const uc = await import(join(root, 'dist/replay/undici-client.js'));
@@ -38,10 +40,15 @@ if (values.part === undefined) {
   const own = values.part.endsWith('flashback') && typeof uc.connectWithTimeout === 'function';
   const opts = { pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0, ...(own ? { connect: uc.connectWithTimeout(10_000) } : { connectTimeout: 10_000 }) };
   const noop = () => true;
+  const lean = values.part.endsWith('lean') ? await import(join(root, 'dist/replay/lean-http/lean-client.js')).catch(() => null) : null;
+  if (values.part.endsWith('lean') && lean === null) {
+    console.log(`${values.part}: no lean client in this build`);
+    process.exit(0);
+  }
   const one = () => new Promise((done) => {
-    const c = new uc.Client(origin, opts);
+    const c = lean ? new lean.LeanClient(origin, { connectTimeout: 10_000, keepAliveTimeout: 30_000 }) : new uc.Client(origin, opts);
     const end = () => c.close().then(done, done);
-    c.dispatch({ path: '/', method: 'GET', headers: [] }, { onConnect() {}, onHeaders: noop, onData: noop, onComplete: end, onError: end, onUpgrade() {}, onBodySent() {}, onRequestSent() {}, onResponseStarted() {} });
+    c.dispatch({ path: '/', method: 'GET', headers: [], body: null }, { onConnect() {}, onHeaders: noop, onData: noop, onComplete: end, onError: end, onUpgrade() {}, onBodySent() {}, onRequestSent() {}, onResponseStarted() {} });
   });
   const oldUsed = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_used_size;
   for (let i = 0; i < 200; i++) await one();
@@ -56,7 +63,7 @@ if (values.part === undefined) {
       gc({ type: 'minor' });
     }
   }
-  console.log(`${values.part}${own || values.part.endsWith('undici') ? '' : ' (no connectWithTimeout here: undici\'s)'}: ${((oldUsed() - before) / n).toFixed(0)} B promoted per connection (${n} connections)`);
+  console.log(`${values.part}${own || lean || values.part.endsWith('undici') ? '' : ' (no connectWithTimeout here: undici\'s)'}: ${((oldUsed() - before) / n).toFixed(0)} B promoted per connection (${n} connections)`);
   server.close();
 } else {
   const { RecordingReader } = await import(join(root, 'dist/store/recording-reader.js'));

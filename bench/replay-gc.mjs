@@ -67,7 +67,7 @@ for (const l of m.stdout.split('\n')) {
 const run = JSON.parse(readFileSync(out, 'utf8'));
 const secs = run.durationUs / 1e6;
 console.log(`replayed ${run.totals.requests} requests in ${run.totals.sessions} sessions in ${secs.toFixed(1)} s (${(run.totals.requests / secs).toFixed(0)} req/s), --connections ${values.connections}, errors ${run.totals.errors}, valid ${run.valid}`);
-console.log(`CPU ${m.cpuSeconds.toFixed(1)} s, peak RSS ${m.peakRssMiB.toFixed(0)} MiB`);
+console.log(`CPU ${m.cpuSeconds.toFixed(1)} s, peak RSS ${m.peakRssMiB.toFixed(0)} MiB, send lag p99 ${(run.totals.sendLagP99Us / 1000).toFixed(2)} ms (a run behind its schedule keeps sessions alive longer: not steady)`);
 for (const [kind, k] of kinds) {
   console.log(`${kind}: ${k.count} (${(k.count * 60 / secs).toFixed(1)} per 60 s of replay), pauses total ${k.pauseMs.toFixed(0)} ms, max ${k.maxMs.toFixed(1)} ms`);
 }

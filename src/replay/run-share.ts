@@ -6,7 +6,7 @@ import { planClones } from './clone-planner.js';
 import type { RecordingSource } from './recording-source.js';
 import type { SecretFills } from './redacted-body.js';
 import type { ExtraHeader } from './replay-options.js';
-import { ReplayRunner, type RunnerOutcome, type RunnerProgress } from './replay-runner.js';
+import { prestartSteps, ReplayRunner, type RunnerOutcome, type RunnerProgress } from './replay-runner.js';
 
 /** Everything one thread needs to run its share of a replay (structured-clone safe). */
 export interface ShareConfig {
@@ -63,6 +63,7 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
       ...(plan.connections === undefined ? {} : { connections: plan.connections }),
       timeoutUs: plan.timeoutUs,
       durationUs: plan.durationUs,
+      prestartSteps: prestartSteps(source.exchanges, plan),
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
       ...(config.httpClient === undefined ? {} : { httpClient: config.httpClient }),
     });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initHistograms } from '../../src/measure/histogram.js';
 import { RunRecorder } from '../../src/measure/run-recorder.js';
 import { planClones, type PlannedClone } from '../../src/replay/clone-planner.js';
-import { ReplayRunner } from '../../src/replay/replay-runner.js';
+import { PRESTART_MAX_STEPS, prestartSteps, ReplayRunner } from '../../src/replay/replay-runner.js';
 import { ex, planOf, session, startServer } from './helpers.js';
 
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -29,8 +29,8 @@ describe('send order', () => {
       },
       return: (v) => planned.return(v),
     };
-    // nothing planned ahead before the start: every read but the first happens during the run
-    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: 0 });
+    // nothing planned ahead before the start (the default): every read but the first happens during the run
+    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null });
     const outcome = await runner.run();
     expect(outcome.sessions).toBe(10);
     expect(srv.hits).toHaveLength(10);
@@ -55,7 +55,7 @@ describe('send order', () => {
       },
       return: (v) => planned.return(v),
     };
-    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null });
+    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: prestartSteps(10, { scale: 1, durationUs: null }) });
     const outcome = await runner.run();
     expect(outcome.sessions).toBe(10);
     expect(srv.hits).toHaveLength(10);
@@ -83,5 +83,13 @@ describe('send order', () => {
     await runner.run();
     expect(sentAtRead.slice(0, 4)).toEqual([0, 0, 0, 0]);
     expect(sentAtRead.slice(4).some((n) => n > 0)).toBe(true);
+  });
+
+  it('only a small plan without a --duration loop is read before the start', () => {
+    expect(prestartSteps(1_300, { scale: 10, durationUs: null })).toBe(13_000);
+    expect(prestartSteps(1_300, { scale: 2.5, durationUs: null })).toBe(3_900);
+    expect(prestartSteps(PRESTART_MAX_STEPS + 1, { scale: 1, durationUs: null })).toBe(0);
+    expect(prestartSteps(3_000, { scale: 10, durationUs: null })).toBe(0);
+    expect(prestartSteps(100, { scale: 1, durationUs: 60_000_000 })).toBe(0);
   });
 });
