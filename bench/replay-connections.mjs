@@ -5,10 +5,9 @@
 //
 //   npm run build && node bench/replay-connections.mjs [--rounds 2] [--sessions 1000] [--per-session 3] [--session-gap-ms 10] [--scale 10]
 import { mkdirSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRecording, measureChild, median, pinned } from './replay-fixtures.mjs';
+import { ensureRecording, measureChild, median, pinned, startCountingServer } from './replay-fixtures.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -30,31 +29,11 @@ const rec = await ensureRecording(join(dir, `connections-${sessions}x${perSessio
   sessions, perSession, durationUs: 2_000, gapUs: 20_000, sessionGapUs: gapMs * 1000,
 });
 
-// a trivial keep-alive server that counts the connections it accepted (printed on SIGTERM)
-const code = `
-  const http = require('node:http');
-  let conns = 0;
-  const s = http.createServer((req, res) => res.end('hello world'));
-  s.on('connection', () => conns++);
-  s.keepAliveTimeout = 60000;
-  s.listen(0, '127.0.0.1', () => console.log(s.address().port));
-  process.stdin.on('data', () => console.log('conns ' + conns));
-  process.stdin.on('end', () => process.exit(0));`;
-const [scmd, sargs] = pinned('0', process.execPath, ['-e', code]);
-const server = spawn(scmd, sargs, { stdio: ['pipe', 'pipe', 'inherit'] });
-const lines = [];
-let waiting = null;
-server.stdout.on('data', (d) => {
-  for (const l of String(d).split('\n').filter(Boolean)) {
-    lines.push(l);
-    waiting?.();
-  }
-});
-const nextLine = () => new Promise((r) => (lines.length ? r(lines.shift()) : (waiting = () => { waiting = null; r(lines.shift()); })));
-const url = `http://127.0.0.1:${(await nextLine()).trim()}`;
+// a trivial keep-alive server that counts the connections it accepted
+const server = await startCountingServer('0');
+const url = server.url;
 async function serverConns() {
-  server.stdin.write('?\n');
-  return Number((await nextLine()).split(' ')[1]);
+  return (await server.counts()).accepted;
 }
 
 async function replay(mode) {
@@ -80,7 +59,7 @@ for (let r = 0; r < Number(values.rounds); r++) {
     console.log(`round ${r + 1} ${mode.padEnd(9)} ${x.requests} req (${x.errors} errors)  ${x.cpuUsPerReq.toFixed(1)} us CPU/req  peak fds ${x.peakFds}  server accepted ${x.conns} connections  p50 ${(x.p50 / 1000).toFixed(2)} ms  p99 ${(x.p99 / 1000).toFixed(2)} ms  send lag p99 ${(x.lagP99 / 1000).toFixed(2)} ms  wall ${x.wall.toFixed(1)} s`);
   }
 }
-server.stdin.end();
+server.close();
 const med = (mode, k) => median(rows[mode].map((x) => x[k]));
 console.log(`\n${sessions} sessions × ${perSession} requests, ${gapMs} ms apart, --scale ${values.scale} (medians)`);
 for (const mode of ['per-clone', 'shared']) {

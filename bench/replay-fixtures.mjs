@@ -116,3 +116,41 @@ export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
+
+/**
+ * A trivial keep-alive server (pinned to `cpu`) that counts connections:
+ * `counts()` gives those accepted so far and the most open at once since the
+ * previous call. `close()` ends it.
+ */
+export async function startCountingServer(cpu = '0') {
+  const code = `
+    const http = require('node:http');
+    let accepted = 0, open = 0, peak = 0;
+    const s = http.createServer((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello world'); });
+    s.on('connection', (c) => { accepted++; open++; if (open > peak) peak = open; c.on('close', () => open--); });
+    s.keepAliveTimeout = 60000;
+    s.listen(0, '127.0.0.1', () => console.log(s.address().port));
+    process.stdin.on('data', () => { console.log(accepted + ' ' + peak); peak = open; });
+    process.stdin.on('end', () => process.exit(0));`;
+  const [cmd, args] = pinned(cpu, process.execPath, ['-e', code]);
+  const server = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  let waiting = null;
+  server.stdout.on('data', (d) => {
+    for (const l of String(d).split('\n').filter(Boolean)) {
+      lines.push(l);
+      waiting?.();
+    }
+  });
+  const nextLine = () => new Promise((r) => (lines.length ? r(lines.shift()) : (waiting = () => { waiting = null; r(lines.shift()); })));
+  const url = `http://127.0.0.1:${(await nextLine()).trim()}`;
+  return {
+    url,
+    async counts() {
+      server.stdin.write('?\n');
+      const [accepted, peak] = (await nextLine()).split(' ').map(Number);
+      return { accepted, peak };
+    },
+    close: () => server.stdin.end(),
+  };
+}

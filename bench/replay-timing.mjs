@@ -17,10 +17,9 @@
 // Several --flashback paths run interleaved in every round (before/after on
 // one machine in one run); the first is the one autocannon's ratio uses.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRecording, measureChild, median, pinned } from './replay-fixtures.mjs';
+import { ensureRecording, measureChild, median, pinned, startCountingServer } from './replay-fixtures.mjs';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -57,30 +56,10 @@ const rec = await ensureRecording(join(dir, 'timing-1000x4.db'), {
 });
 
 // A trivial keep-alive server that reports the most connections it had open at once since the last query.
-const code = `
-  const http = require('node:http');
-  let open = 0, peak = 0;
-  const s = http.createServer((req, res) => { res.setHeader('content-type', 'text/plain'); res.end('hello world'); });
-  s.on('connection', (c) => { open++; if (open > peak) peak = open; c.on('close', () => open--); });
-  s.keepAliveTimeout = 60000;
-  s.listen(0, '127.0.0.1', () => console.log(s.address().port));
-  process.stdin.on('data', () => { console.log('peak ' + peak); peak = open; });
-  process.stdin.on('end', () => process.exit(0));`;
-const [scmd, sargs] = pinned('0', process.execPath, ['-e', code]);
-const server = spawn(scmd, sargs, { stdio: ['pipe', 'pipe', 'inherit'] });
-const lines = [];
-let waiting = null;
-server.stdout.on('data', (d) => {
-  for (const l of String(d).split('\n').filter(Boolean)) {
-    lines.push(l);
-    waiting?.();
-  }
-});
-const nextLine = () => new Promise((r) => (lines.length ? r(lines.shift()) : (waiting = () => { waiting = null; r(lines.shift()); })));
-const url = `http://127.0.0.1:${(await nextLine()).trim()}`;
+const server = await startCountingServer('0');
+const url = server.url;
 async function peakConnections() {
-  server.stdin.write('?\n');
-  return Number((await nextLine()).split(' ')[1]);
+  return (await server.counts()).peak;
 }
 
 /** Send lag percentiles over every segment of a run.json, µs. */
@@ -152,7 +131,7 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-server.stdin.end();
+server.close();
 
 console.log(`\nmedians over ${rounds} round(s); send lag in ms; autocannon has no send lag (it does not send at intended times)`);
 console.log('rate    connections flashback  req/s   p50    p99    p99.9  max     CPU us/req  vs autocannon');

@@ -10,6 +10,23 @@ afterAll(async () => {
   while (servers.length) await servers.pop()!.close();
 });
 
+/**
+ * The plan's clones, noting at each request for the next one how many
+ * requests the runner had sent (in flight or done) by then.
+ */
+function countingReads(planned: Iterator<PlannedClone>, runner: () => ReplayRunner): { clones: Iterator<PlannedClone>; sentAtRead: number[] } {
+  const sentAtRead: number[] = [];
+  const clones: Iterator<PlannedClone> = {
+    next: () => {
+      const p = runner().progress();
+      sentAtRead.push(p.inFlight + p.done);
+      return planned.next();
+    },
+    return: (v) => planned.return!(v),
+  };
+  return { clones, sentAtRead };
+}
+
 describe('send order', () => {
   it('a due request goes out before the plan is asked for the next clone (which reads that session from the recording)', async () => {
     const srv = await startServer();
@@ -19,16 +36,7 @@ describe('send order', () => {
     const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: 0 })]));
     const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
     let runner: ReplayRunner | null = null;
-    /** Requests sent (in flight or done) each time the plan was asked for its next clone. */
-    const sentAtRead: number[] = [];
-    const clones: Iterator<PlannedClone> = {
-      next: () => {
-        const p = runner!.progress();
-        sentAtRead.push(p.inFlight + p.done);
-        return planned.next();
-      },
-      return: (v) => planned.return(v),
-    };
+    const { clones, sentAtRead } = countingReads(planned, () => runner!);
     // nothing planned ahead before the start (the default): every read but the first happens during the run
     runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null });
     const outcome = await runner.run();
@@ -46,15 +54,7 @@ describe('send order', () => {
     const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
     const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
     let runner: ReplayRunner | null = null;
-    const sentAtRead: number[] = [];
-    const clones: Iterator<PlannedClone> = {
-      next: () => {
-        const p = runner!.progress();
-        sentAtRead.push(p.inFlight + p.done);
-        return planned.next();
-      },
-      return: (v) => planned.return(v),
-    };
+    const { clones, sentAtRead } = countingReads(planned, () => runner!);
     runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: prestartSteps(10, { scale: 1, durationUs: null }) });
     const outcome = await runner.run();
     expect(outcome.sessions).toBe(10);
@@ -70,15 +70,7 @@ describe('send order', () => {
     const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
     const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
     let runner: ReplayRunner | null = null;
-    const sentAtRead: number[] = [];
-    const clones: Iterator<PlannedClone> = {
-      next: () => {
-        const p = runner!.progress();
-        sentAtRead.push(p.inFlight + p.done);
-        return planned.next();
-      },
-      return: (v) => planned.return(v),
-    };
+    const { clones, sentAtRead } = countingReads(planned, () => runner!);
     runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: 4 });
     await runner.run();
     expect(sentAtRead.slice(0, 4)).toEqual([0, 0, 0, 0]);
