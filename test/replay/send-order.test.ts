@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initHistograms } from '../../src/measure/histogram.js';
 import { RunRecorder } from '../../src/measure/run-recorder.js';
 import { planClones, type PlannedClone } from '../../src/replay/clone-planner.js';
-import { PRESTART_MAX_STEPS, prestartSteps, ReplayRunner } from '../../src/replay/replay-runner.js';
+import { PRESTART_MAX_STEPS, prestartSteps, ReplayRunner, type RunnerOutcome } from '../../src/replay/replay-runner.js';
 import { ex, planOf, session, startServer } from './helpers.js';
 
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -27,6 +27,20 @@ function countingReads(planned: Iterator<PlannedClone>, runner: () => ReplayRunn
   return { clones, sentAtRead };
 }
 
+/** Replays ten one-request sessions 20 ms apart, planning `prestart` requests before the start. */
+async function spacedRun(prestart: number): Promise<{ outcome: RunnerOutcome; hits: number; sentAtRead: number[] }> {
+  const srv = await startServer();
+  servers.push(srv);
+  await initHistograms();
+  const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
+  const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
+  let runner: ReplayRunner | null = null;
+  const { clones, sentAtRead } = countingReads(planned, () => runner!);
+  runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: prestart });
+  const outcome = await runner.run();
+  return { outcome, hits: srv.hits.length, sentAtRead };
+}
+
 describe('send order', () => {
   it('a due request goes out before the plan is asked for the next clone (which reads that session from the recording)', async () => {
     const srv = await startServer();
@@ -47,32 +61,15 @@ describe('send order', () => {
   });
 
   it('a small plan is read whole before the clock starts, so no session is read while requests are due', async () => {
-    const srv = await startServer();
-    servers.push(srv);
-    await initHistograms();
-    // ten one-request sessions 20 ms apart
-    const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
-    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
-    let runner: ReplayRunner | null = null;
-    const { clones, sentAtRead } = countingReads(planned, () => runner!);
-    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: prestartSteps(10, { scale: 1, durationUs: null }) });
-    const outcome = await runner.run();
+    const { outcome, hits, sentAtRead } = await spacedRun(prestartSteps(10, { scale: 1, durationUs: null }));
     expect(outcome.sessions).toBe(10);
-    expect(srv.hits).toHaveLength(10);
+    expect(hits).toBe(10);
     // ten clones and the plan's end: all asked for before the first send
     expect(sentAtRead).toEqual(Array(11).fill(0));
   });
 
   it('the plan read before the start stops at the budget; the rest is read during the run', async () => {
-    const srv = await startServer();
-    servers.push(srv);
-    await initHistograms();
-    const sessions = Array.from({ length: 10 }, (_, i) => session(`s${i}`, [ex({ target: `/s/${i}`, startOffsetUs: i * 20_000 })]));
-    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
-    let runner: ReplayRunner | null = null;
-    const { clones, sentAtRead } = countingReads(planned, () => runner!);
-    runner = new ReplayRunner({ target: srv.url, clones, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100, timeoutUs: 5_000_000, durationUs: null, prestartSteps: 4 });
-    await runner.run();
+    const { sentAtRead } = await spacedRun(4);
     expect(sentAtRead.slice(0, 4)).toEqual([0, 0, 0, 0]);
     expect(sentAtRead.slice(4).some((n) => n > 0)).toBe(true);
   });
