@@ -63,7 +63,9 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
       ...(plan.connections === undefined ? {} : { connections: plan.connections }),
       timeoutUs: plan.timeoutUs,
       durationUs: plan.durationUs,
-      prestartSteps: prestartSteps(source.exchanges, plan),
+      // worker threads start at one common time zero, set once all are ready: planning before
+      // it would make the slower ones late, so only a single thread plans ahead
+      prestartSteps: config.worker.count === 1 ? prestartSteps(source.exchanges, plan) : 0,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
       ...(config.httpClient === undefined ? {} : { httpClient: config.httpClient }),
     });
