@@ -332,14 +332,16 @@ export class ReplayRunner implements SlotOwner {
         this.arm(due, delayUs);
         return;
       }
-      // Wait here only for what is due within one slice and within this tick's budget;
-      // anything longer waits one slice and then lets I/O (responses) in first.
-      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US) {
+      // With nothing in flight no response can be held up: the whole gap is one wait. Else wait
+      // here only for what is due within one slice and within this tick's budget; anything
+      // longer waits one slice and then lets I/O (responses) in first.
+      const idle = this.inflight.length === 0;
+      if (!idle && (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US)) {
         this.wait(delayUs);
         this.requestTick();
         return;
       }
-      this.wait(delayUs);
+      this.wait(idle ? Math.min(delayUs, TIMER_MIN_US) : delayUs, idle);
     }
   }
 
@@ -396,7 +398,8 @@ export class ReplayRunner implements SlotOwner {
   }
 
   /**
-   * Blocks the thread for `delayUs` (at most {@link WAIT_SLICE_US}):
+   * Blocks the thread for `delayUs` (at most {@link WAIT_SLICE_US} unless
+   * `whole`, which the loop asks for only with nothing in flight):
    * Atomics.wait sleeps with microsecond precision and without spinning a
    * core, where a timer counts whole milliseconds and polling with
    * setImmediate keeps the core busy (0.3-0.9 ms of CPU per request at
@@ -404,8 +407,8 @@ export class ReplayRunner implements SlotOwner {
    * arriving during the wait is timed up to one slice late (counted against
    * the target, never in its favour).
    */
-  private wait(delayUs: number): void {
-    const us = delayUs < WAIT_SLICE_US ? delayUs : WAIT_SLICE_US;
+  private wait(delayUs: number, whole = false): void {
+    const us = whole || delayUs < WAIT_SLICE_US ? delayUs : WAIT_SLICE_US;
     if (us > 0) Atomics.wait(WAIT_CELL, 0, 0, us / 1000);
   }
 
