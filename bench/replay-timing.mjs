@@ -12,7 +12,12 @@
 //
 //   npm run build && node bench/replay-timing.mjs [--rates 1000,5000,10000] [--connections per-clone,shared]
 //     [--rounds 2] [--duration 6s] [--quick] [--flashback bin/flashback.js --flashback /tmp/old/bin/flashback.js]
-//     [--no-autocannon] [-- extra replay flags]
+//     [--no-autocannon] [--no-floor] [-- extra replay flags]
+//
+// With per-clone connections it also runs bench/floor-client.mjs (a bare Node
+// client that opens a connection per session and does nothing else) at the
+// same shape: autocannon keeps its connections open for the whole run, so the
+// floor shows what Node's own socket lifecycle costs a request.
 //
 // Several --flashback paths run interleaved in every round (before/after on
 // one machine in one run); the first is the one autocannon's ratio uses.
@@ -30,6 +35,7 @@ const { values, positionals } = parseArgs({
     quick: { type: 'boolean', default: false },
     flashback: { type: 'string', multiple: true },
     'no-autocannon': { type: 'boolean', default: false },
+    'no-floor': { type: 'boolean', default: false },
     'node-flag': { type: 'string', multiple: true, default: [] },
   },
   allowPositionals: true,
@@ -43,6 +49,7 @@ const duration = values.duration ?? (quick ? '4s' : '6s');
 const durationS = Number.parseFloat(duration);
 const flashbacks = (values.flashback ?? [join(root, 'bin/flashback.js')]).map((p) => resolve(p));
 const withAutocannon = !values['no-autocannon'];
+const withFloor = !values['no-floor'];
 const { decodeHistogram, initHistograms } = await import(join(root, 'dist/measure/histogram.js'));
 await initHistograms();
 
@@ -93,6 +100,15 @@ async function flashback(bin, rate, mode, i) {
   };
 }
 
+/** bench/floor-client.mjs at the same shape: a connection per session, nothing else (per-clone's floor in Node). */
+async function floor(rate) {
+  await peakConnections();
+  const [cmd, args] = pinned('1', process.execPath, [join(root, 'bench/floor-client.mjs'), url, String(rate), String(Math.round(durationS))]);
+  const m = await measureChild(cmd, args, { stdout: 'pipe', sampleMs: 1000 });
+  const r = JSON.parse(m.stdout);
+  return { requests: r.requests, errors: r.errors, reqPerS: r.requests / durationS, cpuUsPerReq: (m.cpuSeconds * 1e6) / r.requests, conns: await peakConnections() };
+}
+
 async function autocannon(rate, conns) {
   await peakConnections();
   const ac = join(root, 'node_modules/autocannon/autocannon.js');
@@ -127,6 +143,11 @@ for (let r = 0; r < rounds; r++) {
           add(`${rate} ${mode} autocannon`, a);
           console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} autocannon -c ${acConns}  ${a.requests} req (${a.errors} err) ${a.reqPerS.toFixed(0)} req/s  ${a.cpuUsPerReq.toFixed(1)} us CPU/req`);
         }
+        if (withFloor && mode === 'per-clone' && bin === flashbacks[0]) {
+          const f = await floor(rate);
+          add(`${rate} ${mode} floor`, f);
+          console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} floor-client  ${f.requests} req (${f.errors} err) ${f.reqPerS.toFixed(0)} req/s  ${f.cpuUsPerReq.toFixed(1)} us CPU/req  ${f.conns} conns`);
+        }
       }
     }
   }
@@ -145,5 +166,11 @@ for (const rate of rates) {
       console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} ${(label(bin) || '-').padEnd(10)} ${med('reqPerS').toFixed(0).padEnd(7)} ${ms(med('p50')).padEnd(6)} ${ms(med('p99')).padEnd(6)} ${ms(med('p999')).padEnd(6)} ${ms(med('max')).padEnd(7)} ${med('cpuUsPerReq').toFixed(1).padEnd(11)} ${ratio}`);
     }
     if (ac) console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} autocannon ${median(ac.map((a) => a.reqPerS)).toFixed(0).padEnd(7)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(7)} ${median(ac.map((a) => a.cpuUsPerReq)).toFixed(1)}`);
+    const fl = results.get(`${rate} ${mode} floor`);
+    if (fl) {
+      const fb = median(results.get(`${rate} ${mode} ${flashbacks[0]}`).map((x) => x.cpuUsPerReq));
+      const fc = median(fl.map((f) => f.cpuUsPerReq));
+      console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} floor      ${median(fl.map((f) => f.reqPerS)).toFixed(0).padEnd(7)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(7)} ${fc.toFixed(1).padEnd(11)} ${(fc / median(ac.map((a) => a.cpuUsPerReq))).toFixed(2)} (flashback/floor ${(fb / fc).toFixed(2)})`);
+    }
   }
 }
