@@ -3,7 +3,8 @@
 // a steady rate) replayed at --scale 1/5/10 of a 1,000 req/s recording (with
 // the default 1 s jitter), server pinned to core 0 and the client to core 1.
 // For each rate and connection mode: send lag p50/p99/p99.9/max (decoded
-// from run.json's histograms), achieved req/s, client CPU per request; each
+// from run.json's histograms), achieved req/s, client CPU per request, the
+// mark-compact and scavenge GCs of the run (the child runs with --trace-gc); each
 // flashback run is interleaved with `autocannon -R <rate> -c <connections>`
 // (the connections flashback held open at its peak, counted by the server, but
 // no more than the sessions a user-shaped run holds open at once) and CPU
@@ -11,7 +12,7 @@
 // no send lag to compare: it does not schedule requests at intended times.
 //
 //   npm run build && node bench/replay-timing.mjs [--rates 1000,5000,10000] [--connections per-clone,shared]
-//     [--rounds 2] [--duration 6s] [--quick] [--flashback bin/flashback.js --flashback /tmp/old/bin/flashback.js]
+//     [--rounds 2] [--duration 20s] [--quick] [--flashback bin/flashback.js --flashback /tmp/old/bin/flashback.js]
 //     [--no-autocannon] [--no-floor] [-- extra replay flags]
 //
 // With per-clone connections it also runs bench/floor-client.mjs (a bare Node
@@ -45,7 +46,8 @@ const quick = values.quick;
 const rates = (values.rates === '1000,5000,10000' && quick ? '5000' : values.rates).split(',').map(Number);
 const modes = values.connections.split(',');
 const rounds = Number(values.rounds ?? (quick ? 1 : 2));
-const duration = values.duration ?? (quick ? '4s' : '6s');
+// 20 s: shorter runs measure mostly start-up and JIT warm-up (the first ~2 s cost about twice the steady CPU per request)
+const duration = values.duration ?? (quick ? '4s' : '20s');
 const durationS = Number.parseFloat(duration);
 const flashbacks = (values.flashback ?? [join(root, 'bin/flashback.js')]).map((p) => resolve(p));
 const withAutocannon = !values['no-autocannon'];
@@ -88,15 +90,19 @@ function sendLag(run) {
 async function flashback(bin, rate, mode, i) {
   const out = join(dir, `timing-${i}.json`);
   await peakConnections();
-  const [cmd, args] = pinned('1', process.execPath, [...values['node-flag'], bin, 'replay', rec, '--target', url, '--workers', '1',
+  const [cmd, args] = pinned('1', process.execPath, ['--trace-gc', ...values['node-flag'], bin, 'replay', rec, '--target', url, '--workers', '1',
     '--scale', String(rate / BASE_RATE), '--duration', duration, '--connections', mode, '--quiet', '--out', out, '--max-send-lag', '1h', ...positionals]);
-  const m = await measureChild(cmd, args, { sampleMs: 1000 });
+  const m = await measureChild(cmd, args, { stdout: 'pipe', sampleMs: 1000 });
   if (m.code !== 0 && m.code !== 3) throw new Error(`flashback exited ${m.code}: ${m.stderr}`);
+  // --trace-gc lines: "[pid:0x…]  1234 ms: Mark-Compact 21.3 (53.5) -> 12.3 (52.5) MB, 5.30 / 0.01 ms …"
+  const gcs = m.stdout.split('\n');
+  const markCompacts = gcs.filter((l) => / ms: Mark-Compact /.test(l)).length;
+  const scavenges = gcs.filter((l) => / ms: Scavenge /.test(l)).length;
   const run = JSON.parse(readFileSync(out, 'utf8'));
   const n = run.totals.requests;
   return {
     requests: n, errors: run.totals.errors, unsent: run.totals.unsent, reqPerS: n / (run.durationUs / 1e6),
-    cpuUsPerReq: (m.cpuSeconds * 1e6) / n, conns: await peakConnections(), ...sendLag(run),
+    cpuUsPerReq: (m.cpuSeconds * 1e6) / n, conns: await peakConnections(), markCompacts, scavenges, ...sendLag(run),
   };
 }
 
@@ -134,7 +140,7 @@ for (let r = 0; r < rounds; r++) {
         const x = await flashback(bin, rate, mode, i++);
         conns = Math.max(conns, x.conns);
         add(`${rate} ${mode} ${bin}`, x);
-        console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} flashback${label(bin)} ${x.requests} req (${x.errors} err, ${x.unsent} unsent) ${x.reqPerS.toFixed(0)} req/s  ${x.cpuUsPerReq.toFixed(1)} us CPU/req  ${x.conns} conns  send lag p50 ${ms(x.p50)} p99 ${ms(x.p99)} p99.9 ${ms(x.p999)} max ${ms(x.max)} ms`);
+        console.log(`round ${r + 1} ${rate} req/s ${mode.padEnd(9)} flashback${label(bin)} ${x.requests} req (${x.errors} err, ${x.unsent} unsent) ${x.reqPerS.toFixed(0)} req/s  ${x.cpuUsPerReq.toFixed(1)} us CPU/req  ${x.conns} conns  GC ${x.markCompacts} mark-compact ${x.scavenges} scavenge  send lag p50 ${ms(x.p50)} p99 ${ms(x.p99)} p99.9 ${ms(x.p999)} max ${ms(x.max)} ms`);
         if (withAutocannon && bin === flashbacks[0]) {
           // the connections flashback held, but no more than a user-shaped run holds (sessions
           // active at once: rate / 4 requests × ~0.3 s), which a generator that fell behind exceeds
@@ -155,7 +161,7 @@ for (let r = 0; r < rounds; r++) {
 server.close();
 
 console.log(`\nmedians over ${rounds} round(s); send lag in ms; autocannon has no send lag (it does not send at intended times)`);
-console.log('rate    connections flashback  req/s   p50    p99    p99.9  max     CPU us/req  vs autocannon');
+console.log('rate    connections flashback  req/s   p50    p99    p99.9  max     CPU us/req  vs autocannon  mark-compacts');
 for (const rate of rates) {
   for (const mode of modes) {
     const ac = results.get(`${rate} ${mode} autocannon`);
@@ -163,7 +169,7 @@ for (const rate of rates) {
       const xs = results.get(`${rate} ${mode} ${bin}`);
       const med = (k) => median(xs.map((x) => x[k]));
       const ratio = ac ? (med('cpuUsPerReq') / median(ac.map((a) => a.cpuUsPerReq))).toFixed(2) : '-';
-      console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} ${(label(bin) || '-').padEnd(10)} ${med('reqPerS').toFixed(0).padEnd(7)} ${ms(med('p50')).padEnd(6)} ${ms(med('p99')).padEnd(6)} ${ms(med('p999')).padEnd(6)} ${ms(med('max')).padEnd(7)} ${med('cpuUsPerReq').toFixed(1).padEnd(11)} ${ratio}`);
+      console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} ${(label(bin) || '-').padEnd(10)} ${med('reqPerS').toFixed(0).padEnd(7)} ${ms(med('p50')).padEnd(6)} ${ms(med('p99')).padEnd(6)} ${ms(med('p999')).padEnd(6)} ${ms(med('max')).padEnd(7)} ${med('cpuUsPerReq').toFixed(1).padEnd(11)} ${ratio.padEnd(13)} ${med('markCompacts')}`);
     }
     if (ac) console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} autocannon ${median(ac.map((a) => a.reqPerS)).toFixed(0).padEnd(7)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(7)} ${median(ac.map((a) => a.cpuUsPerReq)).toFixed(1)}`);
     const fl = results.get(`${rate} ${mode} floor`);

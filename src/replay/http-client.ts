@@ -2,7 +2,7 @@ import { UsageError } from '../model/errors.js';
 import { LeanClient, leanOrigin, type LeanHandler } from './lean-http/lean-client.js';
 import { UNSUPPORTED_HEADERS } from './lean-http/request-head.js';
 import type { RequestOptions } from './session-plan.js';
-import { Client, connectWithTimeout } from './undici-client.js';
+import { connectWithTimeout, newUndiciClient } from './undici-client.js';
 
 /** Which HTTP client sends the requests: flashback's lean HTTP/1.1 client (`http:` only) or undici's `Client`. */
 export type HttpClientKind = 'lean' | 'undici';
@@ -47,7 +47,7 @@ export function httpClientFactory(kind: HttpClientKind, origin: string, options:
     // undici's own connect timer kept every connection alive across scavenges (see connectWithTimeout)
     connect: connectWithTimeout(options.connectTimeout),
   };
-  return () => new Client(origin, undiciOptions) as unknown as HttpClient;
+  return () => newUndiciClient(origin, undiciOptions) as unknown as HttpClient;
 }
 
 /** Parses `--http-client lean|undici`. */

@@ -3,16 +3,15 @@ import type { Socket } from 'node:net';
 import type { buildConnector, Client as ClientClass } from 'undici';
 
 /**
- * undici's `Client` class alone. `import { Client } from 'undici'` loads all
- * of undici (fetch, WebSocket, caches...): about 180 ms of CPU at start-up on
- * the bench machine, against about 60 ms for the client module by itself
- * (undici 7 has no `exports` map, so the deep path resolves; its types are
- * those of the package).
+ * undici's `Client` class alone, loaded on first use: a run on the lean
+ * client (every `http:` target by default) never loads undici.
+ * `import { Client } from 'undici'` loads all of undici (fetch, WebSocket,
+ * caches...): about 180 ms of CPU at start-up on the bench machine, against
+ * about 60 ms for the client module by itself (undici 7 has no `exports`
+ * map, so the deep path resolves; its types are those of the package).
  */
 const load = createRequire(import.meta.url);
 
-/** The undici `Client` constructor. */
-export const Client = load('undici/lib/dispatcher/client.js') as typeof ClientClass;
 /** An undici `Client`. */
 export type Client = ClientClass;
 /** Options of an undici `Client`. */
@@ -21,11 +20,29 @@ export type ClientOptions = ClientClass.Options;
 type Connector = buildConnector.connector;
 type ConnectorWithSocket = (...args: Parameters<Connector>) => Socket;
 
-const buildConnectorFn = load('undici/lib/core/connect.js') as (options: buildConnector.BuildOptions) => ConnectorWithSocket;
-const { ConnectTimeoutError } = load('undici/lib/core/errors.js') as { ConnectTimeoutError: new (message: string) => Error };
+interface UndiciParts {
+  Client: typeof ClientClass;
+  buildConnector: (options: buildConnector.BuildOptions) => ConnectorWithSocket;
+  ConnectTimeoutError: new (message: string) => Error;
+}
+let parts: UndiciParts | null = null;
+
+function undici(): UndiciParts {
+  parts ??= {
+    Client: load('undici/lib/dispatcher/client.js') as typeof ClientClass,
+    buildConnector: load('undici/lib/core/connect.js') as UndiciParts['buildConnector'],
+    ConnectTimeoutError: (load('undici/lib/core/errors.js') as { ConnectTimeoutError: UndiciParts['ConnectTimeoutError'] }).ConnectTimeoutError,
+  };
+  return parts;
+}
+
+/** A new undici `Client` for `origin` (undici is loaded on the first call). */
+export function newUndiciClient(origin: string, options: ClientOptions): Client {
+  return new (undici().Client)(origin, options);
+}
 
 function onConnectTimeout(socket: Socket, where: string): void {
-  socket.destroy(new ConnectTimeoutError(`Connect Timeout Error (attempted address: ${where})`));
+  socket.destroy(new (undici().ConnectTimeoutError)(`Connect Timeout Error (attempted address: ${where})`));
 }
 
 /**
@@ -43,7 +60,7 @@ function onConnectTimeout(socket: Socket, where: string): void {
 export function connectWithTimeout(timeoutMs: number): Connector {
   // One connector serves every Client of a runner: no TLS session cache, so no connection
   // resumes another one's session (each Client used to have a cache of its own, empty at first).
-  const base = buildConnectorFn({ timeout: 0, maxCachedSessions: 0 });
+  const base = undici().buildConnector({ timeout: 0, maxCachedSessions: 0 });
   return (options, callback) => {
     let timer: NodeJS.Timeout | null = null;
     const socket = base(options, (...args) => {

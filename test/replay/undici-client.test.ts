@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Client, connectWithTimeout } from '../../src/replay/undici-client.js';
+import { connectWithTimeout, newUndiciClient, type Client } from '../../src/replay/undici-client.js';
 import { startServer } from './helpers.js';
 
 let close: (() => Promise<void>) | null = null;
@@ -36,7 +36,7 @@ function get(client: Client, path: string): Promise<{ status: number; body: stri
 describe('connectWithTimeout', () => {
   it('connects a Client and carries its requests', async () => {
     const srv = await startServer();
-    const client = new Client(srv.url, { connect: connectWithTimeout(5_000) });
+    const client = newUndiciClient(srv.url, { connect: connectWithTimeout(5_000) });
     close = async () => {
       await client.destroy();
       await srv.close();
@@ -47,7 +47,7 @@ describe('connectWithTimeout', () => {
 
   it('passes a refused connection through as that error, not as a timeout', async () => {
     const port = await closedPort();
-    const client = new Client(`http://127.0.0.1:${port}`, { connect: connectWithTimeout(5_000) });
+    const client = newUndiciClient(`http://127.0.0.1:${port}`, { connect: connectWithTimeout(5_000) });
     close = () => client.destroy();
     await expect(get(client, '/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
