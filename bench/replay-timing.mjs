@@ -176,7 +176,7 @@ for (const rate of rates) {
     if (fl) {
       const fb = median(results.get(`${rate} ${mode} ${flashbacks[0]}`).map((x) => x.cpuUsPerReq));
       const fc = median(fl.map((f) => f.cpuUsPerReq));
-      console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} floor      ${median(fl.map((f) => f.reqPerS)).toFixed(0).padEnd(7)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(7)} ${fc.toFixed(1).padEnd(11)} ${(fc / median(ac.map((a) => a.cpuUsPerReq))).toFixed(2)} (flashback/floor ${(fb / fc).toFixed(2)})`);
+      console.log(`${String(rate).padEnd(7)} ${mode.padEnd(11)} floor      ${median(fl.map((f) => f.reqPerS)).toFixed(0).padEnd(7)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(6)} ${'-'.padEnd(7)} ${fc.toFixed(1).padEnd(11)} ${ac ? (fc / median(ac.map((a) => a.cpuUsPerReq))).toFixed(2) : '-'} (flashback/floor ${(fb / fc).toFixed(2)})`);
     }
   }
 }

@@ -332,16 +332,25 @@ export class ReplayRunner implements SlotOwner {
         this.arm(due, delayUs);
         return;
       }
-      // With nothing in flight no response can be held up: the whole gap is one wait. Else wait
-      // here only for what is due within one slice and within this tick's budget; anything
-      // longer waits one slice and then lets I/O (responses) in first.
-      const idle = this.inflight.length === 0;
-      if (!idle && (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US)) {
+      if (this.inflight.length === 0) {
+        // Nothing in flight, so no response can be held up: the whole gap (under TIMER_MIN_US)
+        // is one wait. A tick that has run past its budget lets I/O and timers in first (a run
+        // whose requests all fail at once would otherwise never leave this loop).
+        if (this.nowUs() - entered > TICK_BUDGET_US) {
+          this.requestTick();
+          return;
+        }
+        this.wait(delayUs, true);
+        continue;
+      }
+      // Wait here only for what is due within one slice and within this tick's budget;
+      // anything longer waits one slice and then lets I/O (responses) in first.
+      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US) {
         this.wait(delayUs);
         this.requestTick();
         return;
       }
-      this.wait(idle ? Math.min(delayUs, TIMER_MIN_US) : delayUs, idle);
+      this.wait(delayUs);
     }
   }
 

@@ -82,3 +82,29 @@ describe('send order', () => {
     expect(prestartSteps(100, { scale: 1, durationUs: 60_000_000 })).toBe(0);
   });
 });
+
+describe('a tick lets the event loop in', () => {
+  it('while every request fails as it is dispatched (an invalid path the client refuses at once)', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    await initHistograms();
+    // 500 one-request sessions 1 ms apart: every gap is under the 2 ms below which the runner
+    // waits instead of arming a timer, and nothing is ever in flight
+    const sessions = Array.from({ length: 500 }, (_, i) => session(`s${i}`, [ex({ target: `/bad path/${i}`, startOffsetUs: i * 1_000 })]));
+    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
+    const runner = new ReplayRunner({
+      target: srv.url, clones: planned, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100,
+      timeoutUs: 5_000_000, durationUs: null, httpClient: 'lean', prestartSteps: 500, // planned before the start: on time throughout
+    });
+    // a timer that only fires when the runner returns to the event loop
+    let fired = 0;
+    const timer = setInterval(() => fired++, 20);
+    const outcome = await runner.run();
+    clearInterval(timer);
+    expect(outcome.sessions).toBe(500);
+    expect(runner.progress().errors).toBe(500);
+    expect(srv.hits).toHaveLength(0);
+    // the run lasts 0.5 s (~24 firings); a tick that never let the loop in: none (the previous runner)
+    expect(fired).toBeGreaterThanOrEqual(5);
+  });
+});
