@@ -345,7 +345,7 @@ export class ReplayRunner implements SlotOwner {
       }
       // Wait here only for what is due within one slice and within this tick's budget;
       // anything longer waits one slice and then lets I/O (responses) in first.
-      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US) {
+      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US || this.nowUs() - entered > TICK_BUDGET_US) {
         this.wait(delayUs);
         this.requestTick();
         return;
@@ -368,6 +368,10 @@ export class ReplayRunner implements SlotOwner {
     this.sendDue(horizon);
     while (this.next !== null && this.next.startUs <= horizon) {
       if (ending && this.next.startUs >= durationUs) break;
+      // Behind schedule, a pass could start thousands of overdue clones (each a session read)
+      // while no response is taken in: past the tick's budget, the rest waits for the next tick.
+      // Not at the end of --duration, where the rest would count as unsent.
+      if (!ending && this.nowUs() - now > TICK_BUDGET_US) break;
       // A generator that has fallen this far behind is not measuring anything any more: shed
       // new sessions (their requests count as unsent) rather than grow without bound.
       if (this.ready.size >= MAX_QUEUED && this.ready.peekKey() < now - BEHIND_US) this.unsent += this.next.plan.steps.length;

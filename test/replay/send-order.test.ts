@@ -108,3 +108,39 @@ describe('a tick lets the event loop in', () => {
     expect(fired).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe('a generator behind schedule', () => {
+  it('lets the event loop in while it starts overdue clones (each a session read), not only after all of them', async () => {
+    const srv = await startServer();
+    servers.push(srv);
+    await initHistograms();
+    const total = 2_000;
+    // every session due at time zero; each read from the plan takes ~100 µs (a session read from
+    // the recording), so starting them all takes ~0.2 s; the requests fail at dispatch (invalid path)
+    const sessions = Array.from({ length: total }, (_, i) => session(`s${i}`, [ex({ target: `/bad path/${i}`, startOffsetUs: 0 })]));
+    const planned = planClones(() => sessions, { ...planOf(), worker: { index: 0, count: 1 }, headers: [] });
+    const slowReads: Iterator<PlannedClone> = {
+      next: () => {
+        const until = performance.now() + 0.1;
+        while (performance.now() < until);
+        return planned.next();
+      },
+      return: (v) => planned.return!(v),
+    };
+    const runner = new ReplayRunner({
+      target: srv.url, clones: slowReads, recorder: new RunRecorder({ windowUs: 1_000_000 }), concurrency: 100,
+      timeoutUs: 5_000_000, durationUs: null, httpClient: 'lean',
+    });
+    // a timer that only fires when the runner returns to the event loop; counted while clones are still starting
+    let firedWhileStarting = 0;
+    const timer = setInterval(() => {
+      if (runner.progress().sessions < total) firedWhileStarting++;
+    }, 10);
+    const outcome = await runner.run();
+    clearInterval(timer);
+    expect(outcome.sessions).toBe(total);
+    expect(runner.progress().errors).toBe(total);
+    // ~0.2 s of starting clones: ~20 firings; a pass that started them all at once: none
+    expect(firedWhileStarting).toBeGreaterThanOrEqual(3);
+  });
+});
