@@ -327,7 +327,8 @@ export class ReplayRunner implements SlotOwner {
       if (due === Infinity) return;
       this.readAhead(due);
       if (this.completed) return;
-      const delayUs = due - this.nowUs();
+      const t = this.nowUs();
+      const delayUs = due - t;
       if (delayUs > TIMER_MIN_US) {
         this.arm(due, delayUs);
         return;
@@ -336,7 +337,7 @@ export class ReplayRunner implements SlotOwner {
         // Nothing in flight, so no response can be held up: the whole gap (under TIMER_MIN_US)
         // is one wait. A tick that has run past its budget lets I/O and timers in first (a run
         // whose requests all fail at once would otherwise never leave this loop).
-        if (this.nowUs() - entered > TICK_BUDGET_US) {
+        if (t - entered > TICK_BUDGET_US) {
           this.requestTick();
           return;
         }
@@ -345,7 +346,7 @@ export class ReplayRunner implements SlotOwner {
       }
       // Wait here only for what is due within one slice and within this tick's budget;
       // anything longer waits one slice and then lets I/O (responses) in first.
-      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US || this.nowUs() - entered > TICK_BUDGET_US) {
+      if (delayUs > WAIT_SLICE_US || due - entered > TICK_BUDGET_US || t - entered > TICK_BUDGET_US) {
         this.wait(delayUs);
         this.requestTick();
         return;
