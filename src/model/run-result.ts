@@ -118,4 +118,12 @@ export interface RunResult {
   segments: SegmentResult[];
   /** Set when this result merges shard results: how many were merged. */
   mergedFrom?: number;
+  /**
+   * Set by a paired replay (`replay --against URL`): the run against the
+   * baseline target, made in the same process on the same schedule (each
+   * planned request sent to both targets at the same intended time, windows
+   * aligned by index). This result is the candidate (`--target`). The
+   * nested run never has an `against` of its own.
+   */
+  against?: RunResult;
 }
