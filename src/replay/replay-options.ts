@@ -122,3 +122,16 @@ export function parseStartAt(text: string, nowMs: number): number {
   if (ms < nowMs - 1000) throw new UsageError(`--start-at is in the past (${text}); shards started late would send late`);
   return ms;
 }
+
+/** Window lengths `--window auto` picks from, µs. */
+const AUTO_WINDOWS_US = [100_000, 200_000, 250_000, 500_000, 1_000_000];
+
+/**
+ * `--window auto`: the shortest of 100 ms, 200 ms, 250 ms, 500 ms and 1 s
+ * that cuts the planned run into at most 100 windows, so that a 10 s run
+ * still has enough windows for the diff's block bootstrap to form 20 blocks
+ * or more, while runs of 100 s and longer keep one-second windows.
+ */
+export function autoWindowUs(plannedUs: number): number {
+  return AUTO_WINDOWS_US.find((w) => plannedUs / w <= 100) ?? AUTO_WINDOWS_US[AUTO_WINDOWS_US.length - 1]!;
+}

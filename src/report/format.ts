@@ -1,5 +1,5 @@
 import { formatUs } from '../model/units.js';
-import { MIN_SAMPLES, type Delta, type DeltaName, type PercentileFigure, type PercentileName, type RunInfo } from './types.js';
+import { MIN_SAMPLES, type Comparison, type Delta, type DeltaName, type PercentileFigure, type PercentileName, type RunInfo } from './types.js';
 
 /**
  * Text for figures, shared by every renderer so the table, Markdown and
@@ -66,6 +66,63 @@ export function changeText(name: DeltaName, d: Delta): string {
 /** `[+2.10ms, +4.00ms]`, or '' when there is no interval. */
 export function intervalText(name: DeltaName, d: Delta): string {
   return d.ci ? `[${signedValue(name, d.ci[0])}, ${signedValue(name, d.ci[1])}]` : '';
+}
+
+/** A signed relative change: `+8.1%`, `-3.0%`. */
+export function signedPct(pct: number): string {
+  return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+/**
+ * The lines of a delta's cell after `base → cand`: the change and its
+ * verdict, then the interval the verdict was on. When the verdict is on the
+ * row's own change beyond the run-wide shift, the total change comes first
+ * and the own change carries the verdict: `own +10.2% ▲ regression`.
+ */
+export function deltaLines(name: DeltaName, d: Delta): { change: string; verdict: string; interval: string } {
+  if (d.judged === 'own' && d.own) {
+    return {
+      change: changeText(name, d),
+      verdict: `own ${signedPct(d.own.relPct)} ${verdictText(d)}`,
+      interval: `[${signedPct(d.own.ci[0])}, ${signedPct(d.own.ci[1])}] beyond shift`,
+    };
+  }
+  return { change: '', verdict: `${changeText(name, d)} ${verdictText(d)}`, interval: intervalText(name, d) };
+}
+
+/** Where the diff's noise between runs came from, in one sentence. */
+export function noiseText(c: Comparison): string {
+  const n = c.baselines.length;
+  if (c.noise === 'paired') return 'Paired replay: both targets were replayed at the same time, so the noise between runs is shared and cancels; intervals hold the noise within the run.';
+  if (c.noise === 'set') return `Noise between runs: measured on a baseline set of ${n} runs (each interval is at least as wide as their spread predicts for one more run).`;
+  return 'Noise between runs: not measured (one baseline), so intervals assume the figures in docs/report.md; pass several baseline runs (replay --repeat) to measure it, or use a paired replay (replay --against).';
+}
+
+/**
+ * The run-wide shift in one sentence: `All routes +8.1% at P50 [-6.2%, +24%],
+ * +9.0% at P95 …: within the noise between runs (the environment, or a change
+ * to everything); route verdicts are on each route's change beyond it.`
+ */
+export function shiftText(c: Comparison): string | null {
+  if (!c.shift) return null;
+  const parts = (['p50', 'p95', 'p99'] as const)
+    .filter((p) => c.shift![p])
+    .map((p) => {
+      const f = c.shift![p]!;
+      return `${signedPct(f.relPct)} at ${p.toUpperCase()} [${signedPct(f.ci[0])}, ${signedPct(f.ci[1])}]`;
+    });
+  const figs = Object.values(c.shift);
+  const routes = Math.max(...figs.map((f) => f!.routes));
+  const attributed = figs.filter((f) => f!.attributed).length;
+  const verdict =
+    c.noise === 'paired'
+      ? 'measured side by side, so it is a real change and stays in every route\'s verdict'
+      : attributed === figs.length
+        ? 'within the noise between runs (the environment, or a change to everything): route verdicts are on each route\'s change beyond it'
+        : attributed === 0
+          ? 'beyond the noise between runs: a real change of every route, which stays in their verdicts'
+          : 'within the noise between runs where a route verdict says "own", beyond it (a real change of every route) elsewhere';
+  return `Run-wide shift (the median route's change, over ${routes} routes): ${parts.join(', ')}; ${verdict}.`;
 }
 
 /** Short verdict word: `▲ regression`, `▼ improvement`, `~ same`, or the reason there is none. */

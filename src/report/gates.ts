@@ -2,10 +2,10 @@ import { UsageError } from '../model/errors.js';
 import type { RunResult } from '../model/run-result.js';
 import type { Cohort } from '../model/session.js';
 import { formatUs } from '../model/units.js';
-import { diffRow, DEFAULT_DIFF_OPTIONS } from './diff.js';
+import { newFrame, type DiffFrame, type DiffInput } from './diff.js';
 import { summarizeGroup } from './summary.js';
 import { MIN_SAMPLES, type DiffOptions, type PercentileName, type RowSummary } from './types.js';
-import { decodeSegments, mergeGroup, rowKey, rowLabel, type DecodedSegment } from './views.js';
+import { decodeSegments, mergeGroup, rowKey, rowLabel, type DecodedSegment, type MergedGroup } from './views.js';
 
 /**
  * Gates: expressions that turn results into an exit status.
@@ -184,30 +184,48 @@ export function evaluateGates(gates: readonly Gate[], run: RunResult): GateResul
 /**
  * Evaluates gates on a diff: absolute gates on the candidate; a relative gate
  * fails when the figure got worse by more than its limit and the change is
- * significant (its bootstrap interval excludes zero).
+ * significant. A gate scoped to routes or cohorts judges the scope's own
+ * change beyond the run-wide shift while that shift is within run-to-run
+ * noise (see `report/diff`); an unscoped gate judges the whole run's change
+ * against the noise between runs.
  */
-export function evaluateDiffGates(gates: readonly Gate[], base: RunResult, cand: RunResult, options: Partial<DiffOptions> = {}): GateResult[] {
-  const opts: DiffOptions = { ...DEFAULT_DIFF_OPTIONS, ...options };
-  const db = decodeSegments(base);
+export function evaluateDiffGates(gates: readonly Gate[], input: DiffInput, options: Partial<DiffOptions> = {}, frame: DiffFrame = newFrame(input, options)): GateResult[] {
+  const cand = input.candidate;
   const dc = decodeSegments(cand);
+  const decoded = frame.decoded();
   return gates.map((g) => {
     if (g.kind === 'absolute') return absolute(g, scopeRow(dc, g.scope, cand.durationUs));
     const segment = rowLabel(g.scope.route, g.scope.cohort);
-    const pb = db.filter((d) => inScope(d, g.scope));
-    const pc = dc.filter((d) => inScope(d, g.scope));
-    if (pb.length === 0 || pc.length === 0) {
-      return { gate: g, passed: false, segment, actual: null, requests: 0, note: `no requests matched this scope in the ${pb.length === 0 ? 'baseline' : 'candidate'}` };
+    const pb = decoded.base.map((run) => run.filter((d) => inScope(d, g.scope)));
+    const pc = decoded.cand.filter((d) => inScope(d, g.scope));
+    if (pb.every((parts) => parts.length === 0) || pc.length === 0) {
+      const where = pc.length === 0 ? 'candidate' : 'baseline';
+      return { gate: g, passed: false, segment, actual: null, requests: 0, note: `no requests matched this scope in the ${where}` };
     }
     const key = rowKey(g.scope.route, g.scope.cohort);
-    const row = diffRow(mergeGroup(key, g.scope.route, g.scope.cohort, pb), mergeGroup(key, g.scope.route, g.scope.cohort, pc), base.durationUs, cand.durationUs, opts);
-    const d = row.deltas[g.metric as 'p50' | 'p95' | 'p99'];
-    const requests = row.cand?.requests ?? 0;
+    const merge = (parts: DecodedSegment[]): MergedGroup | null => (parts.length === 0 ? null : mergeGroup(key, g.scope.route, g.scope.cohort, parts));
+    const [row] = frame.rows([
+      {
+        key,
+        label: segment,
+        route: g.scope.route,
+        cohort: g.scope.cohort,
+        base: pb.map(merge),
+        cand: merge(pc),
+      },
+    ]);
+    const d = row!.deltas[g.metric as 'p50' | 'p95' | 'p99'];
+    const requests = row!.cand?.requests ?? 0;
     if (d.verdict === 'insufficient' || d.relPct === null) {
       return { gate: g, passed: true, segment, actual: d.relPct, requests, note: `not judged: ${d.note ?? 'no baseline value'}` };
     }
-    const passed = !(d.relPct > g.limit && d.significant);
-    const note = d.relPct > g.limit && !d.significant ? 'worse by more than the limit, but within the noise' : undefined;
-    return { gate: g, passed, segment, actual: d.relPct, requests, ...(note ? { note } : {}) };
+    const own = d.judged === 'own' && d.own ? d.own.relPct : null;
+    const actual = own ?? d.relPct;
+    const passed = !(actual > g.limit && d.significant);
+    const notes: string[] = [];
+    if (own !== null) notes.push(`own change beyond a run-wide shift; total ${d.relPct >= 0 ? '+' : ''}${d.relPct.toFixed(1)}%`);
+    if (actual > g.limit && !d.significant) notes.push('worse by more than the limit, but within the noise');
+    return { gate: g, passed, segment, actual, requests, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
   });
 }
 

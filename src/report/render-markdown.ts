@@ -1,5 +1,8 @@
 import { formatUs } from '../model/units.js';
 import {
+  deltaLines,
+  noiseText,
+  shiftText,
   changeText,
   intervalText,
   invalidBanner,
@@ -73,9 +76,9 @@ function deltaCell(r: DiffRow, name: DeltaName): string {
   const side = (s: RowSummary | null): string => (!s ? '-' : name === 'errors' ? pctText(s.errorPct) : percentileText(s.percentiles[name], name));
   const head = `${side(r.base)} → ${side(r.cand)}`;
   if (d.verdict === 'insufficient') return `${head}\n_${verdictText(d)}_`;
-  const change = `${changeText(name, d)} ${verdictText(d)}`;
-  const strong = d.verdict === 'regression' || d.verdict === 'improvement' ? `**${change}**` : change;
-  return `${head}\n${strong}\n${intervalText(name, d)}`;
+  const t = deltaLines(name, d);
+  const strong = d.verdict === 'regression' || d.verdict === 'improvement' ? `**${t.verdict}**` : t.verdict;
+  return [head, ...(t.change ? [t.change] : []), strong, t.interval].join('\n');
 }
 
 /** `report diff --format markdown`: verdict counts, then per view base → candidate with changes and intervals. */
@@ -88,9 +91,13 @@ export function renderDiffMarkdown(c: Comparison, gates: GateResult[] = []): str
     '',
     `**${reg} regression${reg === 1 ? '' : 's'}, ${imp} improvement${imp === 1 ? '' : 's'}** across the views below.`,
     '',
-    ...runLines(c.base, 'baseline'),
+    ...c.baselines.flatMap((b, i) => runLines(b, c.baselines.length > 1 ? `baseline ${i + 1}/${c.baselines.length}` : c.noise === 'paired' ? 'baseline (--against)' : 'baseline')),
     ...runLines(c.cand, 'candidate'),
+    '',
+    noiseText(c),
   ];
+  const shift = shiftText(c);
+  if (shift) out.push('', `**${shift}**`);
   if (c.differentRecordings) out.push('', '> [!WARNING]', '> The runs replayed different recordings (compared with --force).');
   for (const view of c.views) {
     out.push('', `### ${view.name === 'overall' ? 'Overall' : `By ${view.name}`}`, '');

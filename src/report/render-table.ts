@@ -1,6 +1,9 @@
 import Table from 'cli-table3';
 import { formatUs } from '../model/units.js';
 import {
+  deltaLines,
+  noiseText,
+  shiftText,
   changeText,
   intervalText,
   invalidBanner,
@@ -85,8 +88,10 @@ function deltaCell(row: DiffRow, name: DeltaName, paint: Paint): string {
   };
   const lines = [`${side(row.base)} → ${side(row.cand)}`];
   if (d.verdict !== 'insufficient') {
-    lines.push(paintVerdict(paint, d, `${changeText(name, d)} ${verdictText(d)}`));
-    lines.push(paint.dim(intervalText(name, d)));
+    const t = deltaLines(name, d);
+    if (t.change) lines.push(t.change);
+    lines.push(paintVerdict(paint, d, t.verdict));
+    lines.push(paint.dim(t.interval));
   } else {
     if (d.abs !== null && name === 'errors') lines.push(paint.dim(changeText(name, d)));
     lines.push(paint.dim(verdictText(d)));
@@ -96,7 +101,10 @@ function deltaCell(row: DiffRow, name: DeltaName, paint: Paint): string {
 
 /** `report diff` as terminal tables: both headers, then per view base → cand with deltas, intervals and verdicts. */
 export function renderDiffTable(c: Comparison, look: TableLook, gates: GateResult[] = []): string {
-  const out = [...header(c.base, look, 'baseline'), ...header(c.cand, look, 'candidate')];
+  const out = [
+    ...c.baselines.flatMap((b, i) => header(b, look, c.baselines.length > 1 ? `baseline ${i + 1}/${c.baselines.length}` : c.noise === 'paired' ? 'baseline (--against)' : 'baseline')),
+    ...header(c.cand, look, 'candidate'),
+  ];
   if (c.differentRecordings) out.push(look.paint.yellow('  warning: the runs replayed different recordings (compared with --force)'));
   const o = c.options;
   out.push(
@@ -104,6 +112,9 @@ export function renderDiffTable(c: Comparison, look: TableLook, gates: GateResul
       `  change = candidate − baseline; [${Math.round(o.confidence * 100)}% interval from ${o.resamples} window resamples]; called a change only when the interval clears ${o.minRelPct}% and ${formatUs(o.minAbsUs)} (errors: ${o.minAbsErrorPts}pt)`,
     ),
   );
+  out.push(look.paint.dim(`  ${noiseText(c)}`));
+  const shift = shiftText(c);
+  if (shift) out.push(`  ${shift}`);
   for (const view of c.views) {
     out.push('', look.paint.bold(view.name === 'overall' ? 'Overall' : `By ${view.name}`));
     const table = new Table({

@@ -101,8 +101,18 @@ export interface Delta {
   abs: number | null;
   /** (cand − base) / base × 100, or null when base is 0 or absent. */
   relPct: number | null;
-  /** 95% interval of `abs` from the block bootstrap, or null when not computed. */
+  /** 95% interval of `abs`: the noise within runs (block bootstrap) and between runs; null when not computed. */
   ci: [number, number] | null;
+  /** The same interval relative to the baseline, % (latency figures only). */
+  ciPct?: [number, number] | null;
+  /**
+   * The row's own change beyond the run-wide shift (the median route's
+   * change), with its interval, relative %: rows other than the overall one,
+   * when the run has three routes or more with enough samples.
+   */
+  own?: { relPct: number; ci: [number, number] } | null;
+  /** Which change the verdict is on: the total, or the row's own (when the run-wide shift is within run-to-run noise). */
+  judged?: 'total' | 'own';
   /** The interval excludes zero. */
   significant: boolean;
   /** The whole interval is past both the relative and the absolute floor (so the change surely is). */
@@ -147,10 +157,39 @@ export interface DiffOptions {
   confidence: number;
 }
 
-/** `report diff`: two runs, matched views. */
+/**
+ * Where a diff's noise between runs comes from: `paired` (a paired replay:
+ * both sides ran at once, so they share it), `set` (measured on two or more
+ * baseline runs), `single` (one baseline: not measured, assumed).
+ */
+export type NoiseMode = 'paired' | 'set' | 'single';
+
+/** The run-wide shift at one percentile: the median route's change. */
+export interface ShiftFigure {
+  /** Relative change, %. */
+  relPct: number;
+  /** Its interval (noise within and between runs), %. */
+  ci: [number, number];
+  /** Routes it was taken over. */
+  routes: number;
+  /**
+   * The interval holds zero, so the shift may be the environment: route
+   * verdicts are on each route's change beyond it. Otherwise it is a real
+   * change of every route and stays in their verdicts.
+   */
+  attributed: boolean;
+}
+
+/** `report diff`: baseline run(s) and a candidate, matched views. */
 export interface Comparison {
+  /** The first baseline run (the only one unless `baselines` holds more). */
   base: RunInfo;
+  /** Every baseline run. */
+  baselines: RunInfo[];
   cand: RunInfo;
+  noise: NoiseMode;
+  /** The run-wide shift per percentile, or null when the run has fewer than three routes to take it over. */
+  shift: Partial<Record<'p50' | 'p95' | 'p99', ShiftFigure>> | null;
   /** The two runs replayed different recordings (only with `--force`). */
   differentRecordings: boolean;
   options: DiffOptions;

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { bucketValueUs, latencyBucket } from '../../src/measure/window-buckets.js';
 import { InputError } from '../../src/model/errors.js';
-import { bootstrapDeltas, tablePercentile, windowTable } from '../../src/report/bootstrap.js';
-import { compareRuns, judge } from '../../src/report/diff.js';
+import type { RunResult } from '../../src/model/run-result.js';
+import { tablePercentile, windowTable } from '../../src/report/bootstrap.js';
+import { compareRuns, judge, pairOf, type DiffInput } from '../../src/report/diff.js';
+import { ASSUMED_RUN_NOISE } from '../../src/report/run-noise.js';
 import { drawWindows, makeRun, rng } from './make-run.js';
 
 const same = (n: number, us: number): number[] => Array.from({ length: n }, () => us);
@@ -34,33 +36,34 @@ describe('tablePercentile', () => {
   });
 });
 
-describe('bootstrapDeltas', () => {
+/** A paired diff of two synthetic runs: intervals hold the resampling alone (no assumed noise between runs). */
+const paired = (base: RunResult, cand: RunResult): DiffInput => ({ baselines: [base], candidate: { ...cand, against: base }, paired: true });
+const oneRoute = (windows: number[][]): RunResult => makeRun({ segments: [{ route: 'GET /', windows }] });
+
+describe('the block bootstrap', () => {
   it('gives a zero-width interval at the exact delta when every window is alike', () => {
-    const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000) }] }).segments[0]!;
-    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 2000, 2000) }] }).segments[0]!;
-    const r = bootstrapDeltas(windowTable(base.windows), windowTable(cand.windows), { percentiles: [50], resamples: 200, seed: 7, confidence: 0.95 });
-    const d = bucketValueUs(latencyBucket(2000)) - bucketValueUs(latencyBucket(1000));
-    expect(r.percentiles[0]).toEqual({ point: d, lo: d, hi: d });
-    expect(r.errorPct).toEqual({ point: 0, lo: 0, hi: 0 });
+    const d = compareRuns(paired(oneRoute(steady(20, 1000, 1000)), oneRoute(steady(20, 2000, 2000))), { resamples: 200, seed: 7 }).views[0]!.rows[0]!.deltas;
+    expect(d.p50.abs).toBe(1000);
+    expect(d.p50.ci![0]).toBeCloseTo(1000, 6);
+    expect(d.p50.ci![1]).toBeCloseTo(1000, 6);
+    expect(d.errors.ci).toEqual([0, 0]);
   });
 
   it('spans the two window kinds when half the baseline windows are slow', () => {
-    // Baseline: 10 windows at 1 ms, 10 at 4 ms; the resampled median lands on either.
-    const baseWindows = [...Array.from({ length: 10 }, () => same(50, 1000)), ...Array.from({ length: 10 }, () => same(50, 4000))];
-    const base = makeRun({ segments: [{ route: 'GET /', windows: baseWindows }] }).segments[0]!;
-    const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 2000, 2000) }] }).segments[0]!;
-    const r = bootstrapDeltas(windowTable(base.windows), windowTable(cand.windows), { percentiles: [50], resamples: 1000, seed: 1, confidence: 0.95 });
-    const v = (us: number): number => bucketValueUs(latencyBucket(us));
-    expect(r.percentiles[0]!.lo).toBe(v(2000) - v(4000));
-    expect(r.percentiles[0]!.hi).toBe(v(2000) - v(1000));
+    // Baseline: 10 windows at 1 ms, 10 at 4 ms, interleaved (no autocorrelation); the resampled median lands on either.
+    const baseWindows = Array.from({ length: 20 }, (_, i) => same(50, i % 2 === 0 ? 1000 : 4000));
+    const d = compareRuns(paired(oneRoute(baseWindows), oneRoute(steady(20, 2000, 2000))), { resamples: 1000, seed: 1 }).views[0]!.rows[0]!.deltas.p50;
+    // On the bucket scale the change runs from 2 ms/4 ms (-50%) to 2 ms/1 ms (+100%).
+    expect(d.ciPct![0]).toBeLessThan(-40);
+    expect(d.ciPct![1]).toBeGreaterThan(80);
   });
 
   it('is reproducible for a seed', () => {
     const random = rng(3);
-    const a = windowTable(makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 50, 10_000) }] }).segments[0]!.windows);
-    const b = windowTable(makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 50, 10_000) }] }).segments[0]!.windows);
-    const o = { percentiles: [50, 99], resamples: 300, seed: 11, confidence: 0.95 };
-    expect(bootstrapDeltas(a, b, o)).toEqual(bootstrapDeltas(a, b, o));
+    const a = oneRoute(drawWindows(random, 20, 50, 10_000));
+    const b = oneRoute(drawWindows(random, 20, 50, 10_000));
+    const o = { resamples: 300, seed: 11 };
+    expect(compareRuns(pairOf(a, b), o)).toEqual(compareRuns(pairOf(a, b), o));
   });
 });
 
@@ -93,39 +96,61 @@ describe('judge', () => {
 });
 
 describe('compareRuns', () => {
-  it('computes exact deltas and a zero-width interval for steady runs', () => {
+  it('computes exact deltas and, paired, a zero-width interval for steady runs', () => {
     const base = makeRun({ label: 'base', segments: [{ route: 'GET /a', windows: steady(20, 1000, 1000) }] });
     const cand = makeRun({ label: 'cand', segments: [{ route: 'GET /a', windows: steady(20, 1500, 1500) }] });
-    const c = compareRuns(base, cand);
-    const row = c.views[1]!.rows[0]!;
-    expect(row.deltas.p50).toMatchObject({ base: 1000, cand: 1500, abs: 500, relPct: 50, ci: [500, 500], verdict: 'unchanged' });
-    expect(row.deltas.p50.clearsFloors).toBe(false); // 0.5 ms is under the 1 ms floor
-    expect(compareRuns(base, cand, { minAbsUs: 100 }).views[1]!.rows[0]!.deltas.p50.verdict).toBe('regression');
+    const c = compareRuns(paired(base, cand));
+    expect(c.noise).toBe('paired');
+    const d = c.views[1]!.rows[0]!.deltas.p50;
+    expect(d).toMatchObject({ base: 1000, cand: 1500, abs: 500, relPct: 50, verdict: 'unchanged', judged: 'total' });
+    expect(d.ci![0]).toBeCloseTo(500, 6);
+    expect(d.ci![1]).toBeCloseTo(500, 6);
+    expect(d.clearsFloors).toBe(false); // 0.5 ms is under the 1 ms floor
+    expect(compareRuns(paired(base, cand), { minAbsUs: 100 }).views[1]!.rows[0]!.deltas.p50.verdict).toBe('regression');
+  });
+
+  it('widens a single baseline\'s interval by the assumed noise between runs', () => {
+    const base = makeRun({ segments: [{ route: 'GET /a', windows: steady(20, 10_000, 10_000) }] });
+    const cand = makeRun({ segments: [{ route: 'GET /a', windows: steady(20, 11_000, 11_000) }] });
+    const c = compareRuns(pairOf(base, cand));
+    expect(c.noise).toBe('single');
+    const d = c.views[1]!.rows[0]!.deltas.p50;
+    // Identical windows: the bootstrap alone gives a zero-width interval; the
+    // assumed run-to-run noise (5% at P50, both runs) makes it ±13.9% in log terms.
+    const hw = 1.96 * ASSUMED_RUN_NOISE.shared.p50 * Math.SQRT2;
+    expect(Math.log(1 + d.ciPct![1] / 100) - Math.log(1.1)).toBeCloseTo(hw, 2);
+    expect(d.verdict).toBe('unchanged'); // +10% is within that
+    expect(compareRuns(paired(base, cand)).views[1]!.rows[0]!.deltas.p50.verdict).toBe('regression');
   });
 
   it('refuses runs of different recordings unless forced', () => {
     const a = makeRun({ digest: 'aaaa', segments: [{ route: 'GET /', windows: [[1000]] }] });
     const b = makeRun({ digest: 'bbbb', segments: [{ route: 'GET /', windows: [[1000]] }] });
-    expect(() => compareRuns(a, b)).toThrow(InputError);
-    expect(() => compareRuns(a, b)).toThrow(/different recordings/);
-    expect(compareRuns(a, b, { force: true }).differentRecordings).toBe(true);
+    expect(() => compareRuns(pairOf(a, b))).toThrow(InputError);
+    expect(() => compareRuns(pairOf(a, b))).toThrow(/different recordings/);
+    expect(compareRuns(pairOf(a, b), { force: true }).differentRecordings).toBe(true);
   });
 
-  it('has no verdict for P99 on a few hundred samples, or with few windows', () => {
+  it('has no verdict for P99 on a few hundred samples, or with fewer than five blocks', () => {
     const random = rng(5);
     const base = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 20, 10_000) }] });
     const cand = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 20, 20, 30_000) }] });
-    const row = compareRuns(base, cand).views[0]!.rows[0]!;
+    const row = compareRuns(pairOf(base, cand)).views[0]!.rows[0]!;
     expect(row.deltas.p99).toMatchObject({ verdict: 'insufficient', note: 'too few samples for P99 (n=400)' });
     expect(row.deltas.p50.verdict).toBe('regression');
-    const short = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 5, 400, 10_000) }] });
-    expect(compareRuns(short, short).views[0]!.rows[0]!.deltas.p50.note).toBe('fewer than 10 time windows with traffic');
+    const short = makeRun({ segments: [{ route: 'GET /', windows: drawWindows(random, 4, 400, 10_000) }] });
+    expect(compareRuns(pairOf(short, short)).views[0]!.rows[0]!.deltas.p50.note).toBe('fewer than 5 time blocks with traffic (a run too short to judge)');
+    // Ten one-second windows (a 10 s run written before windows were sized to the run) are judged, with a widened interval.
+    const ten = (us: number): RunResult => makeRun({ segments: [{ route: 'GET /', windows: drawWindows(rng(us), 10, 400, us) }] });
+    const d = compareRuns(paired(ten(10_000), ten(20_000))).views[0]!.rows[0]!.deltas.p50;
+    expect(d.verdict).toBe('regression');
+    expect(d.ci![1] - d.ci![0]).toBeGreaterThan(0);
   });
 
   it('falls back to the two-proportion interval for error share when 5xx are not in the windows', () => {
     const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 20 }] });
     const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 100 }] });
-    const d = compareRuns(base, cand).views[0]!.rows[0]!.deltas.errors;
+    const d = compareRuns(pairOf(base, cand)).views[0]!.rows[0]!.deltas.errors;
     // 1% → 5% of 2,000: se = sqrt(.01·.99/2000 + .05·.95/2000) = 0.0053572 → ±1.0502 points (z = 1.9604).
     expect(d.abs).toBeCloseTo(4, 9);
     expect(d.ci![0]).toBeCloseTo(4 - 1.0502, 3);
@@ -137,7 +162,7 @@ describe('compareRuns', () => {
     const errorsDelta = (candWindows: number[]) => {
       const base = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 20, windowServerErrors: Array(20).fill(1) }] });
       const cand = makeRun({ segments: [{ route: 'GET /', windows: steady(20, 1000, 1000), serverErrors: 100, windowServerErrors: candWindows }] });
-      return compareRuns(base, cand).views[0]!.rows[0]!.deltas.errors;
+      return compareRuns(pairOf(base, cand)).views[0]!.rows[0]!.deltas.errors;
     };
     // 1% → 5% either way; spread evenly, every resample of windows gives the same share...
     const even = errorsDelta(Array(20).fill(5));
@@ -152,7 +177,7 @@ describe('compareRuns', () => {
   it('marks rows present in only one run', () => {
     const a = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }] });
     const b = makeRun({ segments: [{ route: 'GET /a', windows: [[1000]] }, { route: 'GET /b', windows: [[1000]] }] });
-    const rows = compareRuns(a, b).views[1]!.rows;
+    const rows = compareRuns(pairOf(a, b)).views[1]!.rows;
     expect(rows.find((r) => r.key === 'route=GET /b')!.deltas.p50.note).toBe('only in the candidate');
   });
 });

@@ -1,3 +1,4 @@
+import { pairOf } from '../../src/report/diff.js';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/model/errors.js';
 import { checkSingleRunGates, describeGateResult, evaluateDiffGates, evaluateGates, parseGate, parseGates } from '../../src/report/gates.js';
@@ -105,14 +106,14 @@ describe('evaluateDiffGates', () => {
   const cand = makeRun({ segments: [{ route: 'GET /a', windows: drawWindows(random, 30, 100, 30_000) }, { route: 'GET /b', windows: drawWindows(random, 30, 100, 20_000) }] });
 
   it('fails a relative gate on the route that got 50% slower, passes it on the one that did not', () => {
-    const [a, b] = evaluateDiffGates(parseGates(['route=GET /a: p50:+10%', 'route=GET /b: p50:+10%']), base, cand);
+    const [a, b] = evaluateDiffGates(parseGates(['route=GET /a: p50:+10%', 'route=GET /b: p50:+10%']), pairOf(base, cand));
     expect(a!.passed).toBe(false);
     expect(a!.actual!).toBeGreaterThan(40);
     expect(b!.passed).toBe(true);
   });
 
   it('checks absolute gates against the candidate', () => {
-    const [r] = evaluateDiffGates(parseGates(['route=GET /a: p50<25ms']), base, cand);
+    const [r] = evaluateDiffGates(parseGates(['route=GET /a: p50<25ms']), pairOf(base, cand));
     expect(r!.passed).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { compareRuns } from '../../src/report/diff.js';
+import { compareRuns, pairOf } from '../../src/report/diff.js';
 import { evaluateDiffGates, parseGates } from '../../src/report/gates.js';
 import { buildDiffHtml, buildShowHtml } from '../../src/report/html-report.js';
 import { summarizeRun } from '../../src/report/summary.js';
@@ -72,8 +72,8 @@ describe('the HTML report in headless Chromium', () => {
   }
 
   it('renders a diff: throughput and P99 over time, percentile curves of both runs per route, tables, no console errors', async (ctx) => {
-    const c = compareRuns(base, cand);
-    const gates = evaluateDiffGates(parseGates(['p99:+10%', 'route=POST /checkout: p99<400ms']), base, cand);
+    const c = compareRuns(pairOf(base, cand));
+    const gates = evaluateDiffGates(parseGates(['p99:+10%', 'route=POST /checkout: p99<400ms']), pairOf(base, cand));
     const r = await open(ctx, buildDiffHtml(base, cand, c, gates), 'diff');
     // 2 over-time charts + overall curve + 4 routes.
     expect(r.svgs).toBe(7);

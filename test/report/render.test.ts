@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHistogram, recordUs } from '../../src/measure/histogram.js';
 import { bucketValueUs, latencyBucket } from '../../src/measure/window-buckets.js';
 import { percentileCurve, timeline, windowP99 } from '../../src/report/charts.js';
-import { compareRuns } from '../../src/report/diff.js';
+import { compareRuns, pairOf } from '../../src/report/diff.js';
 import { PLAIN } from '../../src/report/format.js';
 import { evaluateGates, parseGates } from '../../src/report/gates.js';
 import { renderDiffJson, renderSummaryJson } from '../../src/report/render-json.js';
@@ -84,9 +84,10 @@ describe('renderers format only', () => {
     expect(doc.version).toBe(1);
     expect(doc.views[0].rows[0].percentiles.p50).toEqual({ us: 3001, enough: true }); // HDR: 3000 and 3001 share a bucket
     expect(doc.gates[0]).toMatchObject({ gate: 'p99<1ms', passed: false, actual: 6003, limit: 1000, segment: 'all' });
-    const diff = JSON.parse(renderDiffJson(compareRuns(run, run)));
+    const diff = JSON.parse(renderDiffJson(compareRuns(pairOf(run, run))));
     expect(diff.kind).toBe('diff');
-    expect(diff.views[0].rows[0].deltas.p50).toMatchObject({ abs: 0, ci: [0, 0], verdict: 'unchanged' });
-    expect(renderDiffMarkdown(compareRuns(run, run))).toContain('**0 regressions, 0 improvements**');
+    expect(diff.views[0].rows[0].deltas.p50).toMatchObject({ abs: 0, relPct: 0, verdict: 'unchanged', judged: 'total' });
+    expect(diff.noise).toBe('single');
+    expect(renderDiffMarkdown(compareRuns(pairOf(run, run)))).toContain('**0 regressions, 0 improvements**');
   });
 });

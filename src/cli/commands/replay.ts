@@ -12,7 +12,7 @@ import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
 import {
-  parseConnections, parseHeaderFlag, parseMethods, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
+  autoWindowUs, parseConnections, parseHeaderFlag, parseMethods, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { plannedSpanUs, startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import type { Gate } from '../../report/gates.js';
@@ -60,7 +60,7 @@ export function registerReplay(program: Command): void {
     .option('--secret <name=value>', 'value to send for a redacted body field of that name, e.g. password=$TEST_PASSWORD; repeatable', collect, [])
     .option('--out <file>', 'where to write run.json (default reports/run-<time>.json)')
     .option('--label <text>', 'label of this run in reports (default: the out file name)')
-    .option('--window <d>', 'time window of per-window counts', '1s')
+    .option('--window <d>', 'time window of per-window counts: a duration, or auto (100 ms to 1 s, at most 100 windows over the planned run)', 'auto')
     .option('--max-send-lag <d>', 'send lag p99 above this makes the run invalid', '10ms')
     .option('--scenario <file>', 'scenario file with replay defaults and thresholds (flags win)')
     .option('--fail-on <gate>', 'exit 1 when this gate fails, e.g. p99<400ms, errors<1%, "route=POST /checkout: p99<800ms"; repeatable', collect, [])
@@ -90,10 +90,10 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const jitterUs = parseDurationUs(f.jitter ?? sr.jitter ?? '1s', '--jitter');
   const concurrencyFlag = f.concurrency !== undefined ? parsePositiveInt(f.concurrency, '--concurrency') : sr.concurrency;
   const workers = f.workers !== undefined ? parsePositiveInt(f.workers, '--workers') : Math.max(1, availableParallelism() - 1);
-  const windowUs = parseDurationUs(f.window, '--window');
+  const windowFlag = f.window === 'auto' ? null : parseDurationUs(f.window, '--window');
   const connections = parseConnections(f.connections);
   const timeoutUs = parseDurationUs(f.timeout, '--timeout');
-  if (windowUs <= 0 || timeoutUs <= 0) throw new UsageError('--window and --timeout must be more than 0');
+  if ((windowFlag !== null && windowFlag <= 0) || timeoutUs <= 0) throw new UsageError('--window and --timeout must be more than 0');
   const rampUs = parseDurationUs(f.ramp, '--ramp');
   const seed = parseSeed(f.seed);
   const methods = f.methods !== undefined ? parseMethods(f.methods) : null;
@@ -107,11 +107,13 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const outPath = f.out ?? `reports/run-${stamp}.json`;
   const source = openRecordingSource(recording);
   const concurrency = concurrencyFlag ?? defaultConcurrency(source.peakSessions(), scale, shard.count);
+  const plannedUs = plannedSpanUs(source, { durationUs, speed, jitterUs });
+  const windowUs = windowFlag ?? autoWindowUs(plannedUs);
   // The run's plan, built once: replay reads it and run.json records it.
   const plan: RunPlan = {
     scale, speed, durationUs, rampUs, jitterUs, seed, methods, routes: f.routes ?? null,
     concurrency, timeoutUs, workers, shard, windowUs,
-    plannedUs: plannedSpanUs(source, { durationUs, speed, jitterUs }),
+    plannedUs,
     connections,
   };
   if (source.upstream !== null && new URL(source.upstream).origin === target) {

@@ -6,7 +6,7 @@ import { readRunResult, writeRunResult } from '../../measure/run-file.js';
 import { GateError, InputError, RunError, UsageError, messageOf } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { parseDurationUs, parsePositiveInt } from '../../model/units.js';
-import { compareRuns } from '../../report/diff.js';
+import { compareRuns, diffInput, newFrame } from '../../report/diff.js';
 import { checkSingleRunGates, describeGateResult, evaluateDiffGates, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
 import { buildDiffHtml, buildShowHtml } from '../../report/html-report.js';
 import { renderDiffJson, renderSummaryJson } from '../../report/render-json.js';
@@ -147,9 +147,8 @@ export function registerReport(program: Command): void {
   commonOptions(
     report
       .command('diff')
-      .description('baseline vs candidate: P50/P95/P99 and error changes with bootstrap intervals and verdicts')
-      .argument('<baseline>', 'run.json of the baseline')
-      .argument('<candidate>', 'run.json of the candidate'),
+      .description('baseline(s) vs candidate: P50/P95/P99 and error changes with intervals and verdicts')
+      .argument('<runs...>', 'baseline run.json file(s), then the candidate (several baselines: a baseline set whose spread measures the noise between runs); or one paired run from replay --against'),
   )
     .option('--min-rel <pct>', 'relative floor: smaller changes are not called', '5%')
     .option('--min-abs <time>', 'absolute floor for latency changes', '1ms')
@@ -157,7 +156,7 @@ export function registerReport(program: Command): void {
     .option('--resamples <n>', 'bootstrap resamples', '1000')
     .option('--seed <n>', 'bootstrap seed (same seed, same intervals)', '1')
     .option('--force', 'compare runs of different recordings')
-    .action((basePath: string, candPath: string, flags: DiffFlags) => {
+    .action((paths: string[], flags: DiffFlags) => {
       const gates = gatesOf(flags);
       const top = parseTop(flags.top);
       const options = {
@@ -169,10 +168,13 @@ export function registerReport(program: Command): void {
       };
       if (Number.isNaN(options.seed)) throw new UsageError(`--seed must be a whole number (got "${flags.seed}")`);
       const { stdout, files } = plan(flags);
-      const base = readRunResult(basePath);
-      const cand = readRunResult(candPath);
-      const c = compareRuns(base, cand, { ...options, ...(flags.by ? { by: flags.by } : {}), ...(top ? { top } : {}), force: Boolean(flags.force) });
-      const results = evaluateDiffGates(gates, base, cand, options);
+      const runs = paths.map((p) => readRunResult(p));
+      const input = diffInput(runs, paths);
+      const base = input.baselines[0]!;
+      const cand = input.candidate;
+      const frame = newFrame(input, options);
+      const c = compareRuns(input, { ...(flags.by ? { by: flags.by } : {}), ...(top ? { top } : {}), force: Boolean(flags.force) }, frame);
+      const results = evaluateDiffGates(gates, input, options, frame);
       const render = (f: Format, terminal: boolean): string => {
         if (f === 'table') return renderDiffTable(c, look(terminal), results) + '\n';
         if (f === 'json') return renderDiffJson(c, results);
@@ -182,7 +184,10 @@ export function registerReport(program: Command): void {
       };
       for (const [file, f] of files) writeOut(file, render(f, false));
       if (stdout) process.stdout.write(render(stdout, true));
-      finish([{ path: basePath, run: base }, { path: candPath, run: cand }], results);
+      const checked = input.paired
+        ? [{ path: `${paths[0]} (against)`, run: base }, { path: paths[0]!, run: cand }]
+        : runs.map((run, i) => ({ path: paths[i]!, run }));
+      finish(checked, results);
     });
 
   report
