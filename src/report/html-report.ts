@@ -13,7 +13,7 @@ export function buildShowHtml(run: RunResult, summary: RunSummary, gates: GateRe
 export function buildDiffHtml(base: RunResult, cand: RunResult, comparison: Comparison, gates: GateResult[] = []): string {
   return renderHtml({
     title: `flashback: ${cand.label} vs ${base.label}`,
-    runs: [comparison.base, comparison.cand],
+    runs: [...comparison.baselines, comparison.cand],
     comparison,
     charts: chartData([base, cand]),
     gates,

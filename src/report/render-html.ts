@@ -1,6 +1,6 @@
 import { formatUs } from '../model/units.js';
 import type { ChartData } from './charts.js';
-import { changeText, intervalText, invalidBanner, pctText, percentileText, rateText, runHeadline, sendLagText, verdictText } from './format.js';
+import { deltaLines, invalidBanner, noiseText, pctText, percentileText, rateText, runHeadline, sendLagText, shiftText, verdictText } from './format.js';
 import { describeGateResult, type GateResult } from './gates.js';
 import { lineChart, PERCENTILE_TICKS, type Series } from './svg-chart.js';
 import type { Comparison, DeltaName, DiffRow, RowSummary, RunInfo, RunSummary } from './types.js';
@@ -43,13 +43,22 @@ svg .grid{stroke:#eef0f3;stroke-width:1}svg .axis{stroke:#9ca3af;stroke-width:1}
 table{border-collapse:collapse;background:#fff;width:100%;border:1px solid var(--line);border-radius:8px;font-variant-numeric:tabular-nums;font-size:13px}
 th,td{padding:6px 9px;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}th{background:#f9fafb;font-weight:600;color:#374151}th:first-child,td:first-child{text-align:left}td:nth-child(2){white-space:nowrap}
 td .d{display:block;font-size:12px}td .ci{display:block;font-size:11px;color:var(--muted)}.reg{color:var(--red);font-weight:600}.imp{color:var(--green);font-weight:600}.dim{color:var(--muted)}
-.gates li{margin:3px 0}.pass{color:var(--green)}.fail{color:var(--red);font-weight:600}footer{color:var(--muted);font-size:12px;margin-top:28px}
+.shift{font-weight:600;margin:6px 0}.gates li{margin:3px 0}.pass{color:var(--green)}.fail{color:var(--red);font-weight:600}footer{color:var(--muted);font-size:12px;margin-top:28px}
 `;
 
+/** A run's colour in the charts: the first run and the last (the candidate); a baseline set's other runs are not charted. */
+function swatch(i: number, runs: number): string {
+  if (i === 0) return COLOURS[0]!;
+  return i === runs - 1 ? COLOURS[1]! : 'transparent';
+}
+
 function runsList(doc: HtmlDoc): string {
-  const roles = doc.runs.length === 2 ? ['baseline', 'candidate'] : [''];
+  const c = doc.comparison;
+  const roles = c
+    ? [...c.baselines.map((_, i) => (c.baselines.length > 1 ? `baseline ${i + 1}/${c.baselines.length}` : c.noise === 'paired' ? 'baseline (--against)' : 'baseline')), 'candidate']
+    : [''];
   const items = doc.runs.map(
-    (r, i) => `<li><span class="sw" style="background:${COLOURS[i]}"></span>${roles[i] ? `<b>${roles[i]}</b>: ` : ''}${esc(runHeadline(r))} — ${esc(sendLagText(r))}</li>`,
+    (r, i) => `<li><span class="sw" style="background:${swatch(i, doc.runs.length)}"></span>${roles[i] ? `<b>${roles[i]}</b>: ` : ''}${esc(runHeadline(r))} — ${esc(sendLagText(r))}</li>`,
   );
   const banners = doc.runs.map((r) => invalidBanner(r)).filter((b): b is string => b !== null).map((b) => `<div class="banner">⚠ ${esc(b)}</div>`);
   if (doc.comparison?.differentRecordings) banners.push('<div class="banner warn">The runs replayed different recordings (compared with --force).</div>');
@@ -72,7 +81,13 @@ function chipsOf(doc: HtmlDoc): string {
     const failed = doc.gates.filter((g) => !g.passed).length;
     chips.push(`<span class="chip ${failed ? 'bad' : 'good'}">gates: ${doc.gates.length - failed} passed, ${failed} failed</span>`);
   }
-  return chips.length ? `<div class="chips">${chips.join('')}</div>` : '';
+  const notes: string[] = [];
+  if (doc.comparison) {
+    const shift = shiftText(doc.comparison);
+    if (shift) notes.push(`<p class="shift">${esc(shift)}</p>`);
+    notes.push(`<p class="dim">${esc(noiseText(doc.comparison))}</p>`);
+  }
+  return (chips.length ? `<div class="chips">${chips.join('')}</div>` : '') + notes.join('');
 }
 
 function gatesList(gates: GateResult[]): string {
@@ -125,8 +140,10 @@ function deltaTd(r: DiffRow, name: DeltaName): string {
   const d = r.deltas[name];
   const side = (s: RowSummary | null): string => (!s ? '-' : name === 'errors' ? pctText(s.errorPct) : percentileText(s.percentiles[name], name));
   const cls = d.verdict === 'regression' ? 'reg' : d.verdict === 'improvement' ? 'imp' : 'dim';
-  const change = d.verdict === 'insufficient' ? verdictText(d) : `${changeText(name, d)} ${verdictText(d)}`;
-  return `<td>${esc(side(r.base))} → ${esc(side(r.cand))}<span class="d ${cls}">${esc(change)}</span><span class="ci">${esc(intervalText(name, d))}</span></td>`;
+  if (d.verdict === 'insufficient') return `<td>${esc(side(r.base))} → ${esc(side(r.cand))}<span class="d dim">${esc(verdictText(d))}</span></td>`;
+  const t = deltaLines(name, d);
+  const total = t.change ? `<span class="d">${esc(t.change)}</span>` : '';
+  return `<td>${esc(side(r.base))} → ${esc(side(r.cand))}${total}<span class="d ${cls}">${esc(t.verdict)}</span><span class="ci">${esc(t.interval)}</span></td>`;
 }
 
 function diffTable(rows: DiffRow[]): string {
