@@ -29,7 +29,7 @@ export interface MergedGroup {
   mismatches: number;
   response: Histogram;
   sendLag: Histogram;
-  /** The parts' time windows, one list per segment (sum them with measure's `mergeWindows` or `windowTableOf`). */
+  /** The parts' time windows, one list per segment (sum them with measure's `mergeWindows`, or lay them on a block axis with `report/bootstrap`'s `tableOf`). */
   windowLists: WindowCounts[][];
 }
 

@@ -106,6 +106,32 @@ describe('flashback report (built CLI)', () => {
     expect(r.stderr).not.toMatch(/gate failed: route=GET \/search/);
   });
 
+  it('diff takes a baseline set (the last file is the candidate) and says the noise between runs was measured', () => {
+    const r = flashback('report', 'diff', runs.base, runs.base, runs.base, runs.cand, '--by', 'route', '--format', 'json');
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.noise).toBe('set');
+    expect(doc.baselines).toHaveLength(3);
+    expect(doc.candidate.label).not.toBe(doc.baseline.label);
+    const table = flashback('report', 'diff', runs.base, runs.base, runs.cand, '--by', 'route');
+    expect(table.stdout).toContain('baseline 2/2');
+    expect(table.stdout).toContain('measured on a baseline set of 2 runs');
+  });
+
+  it('diff of one file needs a paired run: exit 2 with one line otherwise; a paired run diffs its two sides', () => {
+    const r = flashback('report', 'diff', runs.base);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/report diff needs a baseline and a candidate, or one paired run/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const pair = join(dir, 'pair.json');
+    writeFileSync(pair, JSON.stringify({ ...JSON.parse(readFileSync(runs.cand, 'utf8')), against: JSON.parse(readFileSync(runs.base, 'utf8')) }));
+    const p = flashback('report', 'diff', pair, '--by', 'route');
+    expect(p.status).toBe(0);
+    expect(p.stdout).toContain('baseline (--against)');
+    expect(p.stdout).toContain('Paired replay');
+    expect(p.stdout.slice(p.stdout.indexOf('│ POST /checkout')).slice(0, 800)).toMatch(/▲ regression/);
+  });
+
   it('diff refuses runs of different recordings (exit 2) unless --force', () => {
     const r = flashback('report', 'diff', runs.base, runs.other);
     expect(r.status).toBe(2);
