@@ -101,3 +101,21 @@ export function summarizeRun(run: RunResult, options: SummaryOptions = {}): RunS
   });
   return { run: runInfo(run), views };
 }
+
+/** The overall row and the per-route rows of a run. */
+export interface RouteRows {
+  overall: RowSummary;
+  /** One row per route (merged over cohorts), slowest P99 first. */
+  routes: RowSummary[];
+}
+
+/**
+ * The rows of `report show --by route`: the overall row and every route's.
+ * Replay's closing table, its `--json` and the demo's headline are built from
+ * these, so they print what `report show` prints for the same run.json. Each
+ * segment's histograms are decoded once.
+ */
+export function routeRows(run: RunResult): RouteRows {
+  const [overall, route] = summarizeRun(run, { by: 'route' }).views;
+  return { overall: overall!.rows[0]!, routes: route!.rows };
+}

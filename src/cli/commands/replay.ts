@@ -2,7 +2,6 @@ import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { summarizeRoutes, type RouteSummary } from '../../measure/route-summary.js';
 import { writeRunResult } from '../../measure/run-file.js';
 import { RunError, UsageError } from '../../model/errors.js';
 import type { RunPlan, RunResult } from '../../model/run-result.js';
@@ -15,9 +14,12 @@ import {
   autoWindowUs, parseConnections, parseHeaderFlag, parseMethods, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { plannedSpanUs, startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
+import { pctText, percentileText } from '../../report/format.js';
 import type { Gate } from '../../report/gates.js';
+import { routeRows, type RouteRows } from '../../report/summary.js';
+import type { PercentileName, RowSummary } from '../../report/types.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
-import { err, out, tableStyle, warn } from '../output.js';
+import { colour, err, out, tableStyle, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
 interface ReplayFlags {
@@ -155,7 +157,7 @@ async function execute(config: CliConfig, f: ReplayFlags, gates: Gate[], gating:
     process.off('SIGTERM', onSignal);
   }
   writeRunResult(config.out, result);
-  const summary = summarizeRoutes(result);
+  const summary = routeRows(result);
   const judged = result.valid && gating !== null ? gating.judgeRun(gates, result) : null;
   if (f.json) {
     out(JSON.stringify({
@@ -191,15 +193,28 @@ function startProgress(running: RunningReplay, plannedUs: number): NodeJS.Timeou
   return t;
 }
 
-function printSummary(result: RunResult, s: { overall: RouteSummary; routes: RouteSummary[] }, outPath: string): void {
+/** Routes the closing table shows (slowest P99 first); `report show` shows them all. */
+const SUMMARY_ROUTES = 10;
+
+/** One row of the closing table: the cells of `report show`'s row for the same figures. */
+function summaryCells(label: string, r: RowSummary): string[] {
+  const pc = (n: PercentileName): string => (r.percentiles[n].enough ? percentileText(r.percentiles[n], n) : colour.dim(percentileText(r.percentiles[n], n)));
+  return [label, String(r.requests), pctText(r.errorPct), pctText(r.mismatchPct), pc('p50'), pc('p95'), pc('p99'), formatUs(r.maxUs)];
+}
+
+function printSummary(result: RunResult, s: RouteRows, outPath: string): void {
   const t = result.totals;
   out(`Replayed ${t.requests} requests in ${t.sessions} sessions against ${result.target} in ${formatUs(result.durationUs)}` +
     ` (${Math.round(t.requests / Math.max(result.durationUs / 1e6, 1e-6))} req/s); send lag p99 ${formatUs(t.sendLagP99Us)}`);
-  const table = new Table({ head: ['route', 'count', 'errors', '5xx', 'mismatch', 'p50', 'p95', 'p99', 'max'], style: tableStyle() });
-  for (const r of [s.overall, ...s.routes.slice(0, 10)]) {
-    table.push([r.route, r.count, r.errors, r.serverErrors, r.mismatches, formatUs(r.p50), formatUs(r.p95), formatUs(r.p99), formatUs(r.max)]);
-  }
+  const table = new Table({
+    head: ['route', 'requests', 'errors', 'mismatch', 'P50', 'P95', 'P99', 'max'],
+    style: tableStyle(),
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+  });
+  table.push(summaryCells('overall', s.overall), ...s.routes.slice(0, SUMMARY_ROUTES).map((r) => summaryCells(r.label, r)));
   out(table.toString());
+  const more = s.routes.length - SUMMARY_ROUTES;
+  if (more > 0) out(`… ${more} more route${more === 1 ? '' : 's'}: flashback report show ${outPath}`);
   if (t.droppedRedactedHeaders > 0) {
     out(`${t.droppedRedactedHeaders} redacted values (headers, query or body fields) had no live value and were not sent (--secret fills body fields)`);
   }
