@@ -2,10 +2,12 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readRunResult } from '../../measure/run-file.js';
-import { summarizeRoutes, type RouteSummary } from '../../measure/route-summary.js';
 import { RunError, UsageError } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
+import { percentileText } from '../../report/format.js';
+import { routeRows } from '../../report/summary.js';
+import type { RowSummary } from '../../report/types.js';
 import { spawnFlashback, type FlashbackChild } from '../child.js';
 import { colour, out, warn } from '../output.js';
 
@@ -46,8 +48,6 @@ const QUICK = { scale: '2', duration: '10s', shoppers: '3', checkoutShare: '1', 
 const READY_TIMEOUT_MS = 60_000;
 /** The routes the headline compares: the lock-bound one and the N+1-bound one. */
 const HEADLINE_ROUTES = ['POST /checkout', 'GET /products/:id'];
-/** A P99 from fewer samples than this is not shown (the report's rule too). */
-const P99_MIN_SAMPLES = 1000;
 
 /** Registers `flashback demo`: the whole record → replay ×N → diff story on one machine. */
 export function registerDemo(program: Command): void {
@@ -179,8 +179,10 @@ async function runDemo(s: DemoSettings): Promise<void> {
     const runs = { naive: readRunResult(baseline), tuned: readRunResult(candidate) };
     out('');
     out(colour.bold(`Headline (P99 of response time at ${s.scale}x, naive -> tuned):`));
-    for (const route of HEADLINE_ROUTES) out(`  ${headline(route, runs.naive, runs.tuned)}`);
-    const caution = checkoutCaution(runs.tuned);
+    const naive = headlineRows(runs.naive);
+    const tuned = headlineRows(runs.tuned);
+    for (const route of HEADLINE_ROUTES) out(`  ${headline(route, naive.get(route), tuned.get(route))}`);
+    const caution = checkoutCaution(tuned.get('POST /checkout'));
     if (caution) out(`  ${caution}`);
     for (const [name, run] of Object.entries(runs)) {
       out(`  ${name} run: ${run.valid ? 'valid measurement' : `NOT a valid measurement (${run.invalidReasons.join('; ')})`}`);
@@ -200,22 +202,23 @@ async function runDemo(s: DemoSettings): Promise<void> {
   }
 }
 
-function routeRow(run: RunResult, route: string): RouteSummary | undefined {
-  return summarizeRoutes(run).routes.find((r) => r.route === route);
+/** The headline routes' rows of a run, as `report show` has them (one summary per run). */
+function headlineRows(run: RunResult): Map<string, RowSummary> {
+  return new Map(routeRows(run).routes.filter((r) => HEADLINE_ROUTES.includes(r.route ?? '')).map((r) => [r.route ?? '', r]));
 }
 
-function p99Text(row: RouteSummary | undefined): string {
-  if (!row) return 'no requests';
-  return row.count < P99_MIN_SAMPLES ? `n<${P99_MIN_SAMPLES} (n=${row.count})` : formatUs(row.p99);
+/** The P99 as `report show` prints it (`n<1000` from too few samples). */
+function p99Text(row: RowSummary | undefined): string {
+  return row ? percentileText(row.percentiles.p99, 'p99') : 'no requests';
 }
 
 /** `POST /checkout  10.04s -> 412.3ms  (24.4x lower)`, or why there is no ratio. */
-function headline(route: string, naive: RunResult, tuned: RunResult): string {
-  const a = routeRow(naive, route);
-  const b = routeRow(tuned, route);
+function headline(route: string, a: RowSummary | undefined, b: RowSummary | undefined): string {
+  const pa = a?.percentiles.p99;
+  const pb = b?.percentiles.p99;
   let ratio = '';
-  if (a && b && a.count >= P99_MIN_SAMPLES && b.count >= P99_MIN_SAMPLES && b.p99 > 0) {
-    const x = a.p99 / b.p99;
+  if (pa?.enough && pb?.enough && pa.us !== null && pb.us !== null && pb.us > 0) {
+    const x = pa.us / pb.us;
     ratio = x >= 1 ? `  (${x.toFixed(1)}x lower)` : `  (${(1 / x).toFixed(1)}x higher)`;
   }
   return `${route.padEnd(18)} ${p99Text(a)} -> ${p99Text(b)}${ratio}`;
@@ -227,9 +230,7 @@ function headline(route: string, naive: RunResult, tuned: RunResult): string {
  * replayed copies of one session share) are fast answers, not checkouts: say
  * so when they are a large share, so the headline is not over-read.
  */
-function checkoutCaution(tuned: RunResult): string | null {
-  const row = routeRow(tuned, 'POST /checkout');
-  if (!row || row.count === 0 || row.mismatches / row.count < 0.2) return null;
-  const pct = Math.round((100 * row.mismatches) / row.count);
-  return `caution: ${pct}% of the tuned checkouts got another status than recorded (sold out, or a reused Idempotency-Key); see docs/demo.md`;
+function checkoutCaution(row: RowSummary | undefined): string | null {
+  if (!row || row.requests === 0 || row.mismatchPct < 20) return null;
+  return `caution: ${Math.round(row.mismatchPct)}% of the tuned checkouts got another status than recorded (sold out, or a reused Idempotency-Key); see docs/demo.md`;
 }
