@@ -142,17 +142,57 @@ function modeOf(r: RunResult): string {
 }
 
 /**
- * Refuses an incomplete set of shards: when every part is a single shard (no
- * part is itself a merge), shards 1…N of `--shard i/N` must all be there.
+ * The shard indexes a part holds: its own `--shard i/N` (1/1 for an unsharded
+ * run), those a merge lists, or null for a merge written before merges
+ * listed them (it cannot say which it holds).
  */
-function checkComplete(results: readonly RunResult[], seen: ReadonlySet<number>): void {
-  const count = results[0]!.plan.shard.count;
-  if (count <= 1 || results.some((r) => r.mergedFrom !== undefined)) return;
-  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
+function shardsOf(r: RunResult): number[] | null {
+  if (r.mergedFrom === undefined) return [r.plan.shard.index];
+  return Array.isArray(r.mergedShards) ? r.mergedShards : null;
+}
+
+const shardList = (xs: Iterable<number>, count: number): string => [...xs].map((i) => `${i}/${count}`).join(', ');
+
+/** `"all" (a merge of 1/3, 2/3)` for a merge, `"s1"` for a single shard. */
+function partName(r: RunResult): string {
+  const shards = shardsOf(r);
+  return r.mergedFrom === undefined || shards === null ? `"${r.label}"` : `"${r.label}" (a merge of ${shardList(shards, r.plan.shard.count)})`;
+}
+
+/** The refusal of shard `index` held by both `a` and `b`. */
+function duplicateShard(index: number, a: RunResult, b: RunResult): InputError {
+  const count = a.plan.shard.count;
+  const base = `Failed to merge runs: shard ${index}/${count} given twice`;
+  if (a.mergedFrom !== undefined || b.mergedFrom !== undefined) return new InputError(`${base}: ${partName(b)} and ${partName(a)} both hold it`);
+  if (count === 1) return new InputError(`${base}: an unsharded run is the whole run, and two of them are not one run (replay --shard i/N makes its parts)`);
+  return new InputError(base);
+}
+
+/**
+ * Which shards the parts hold, refusing a shard held twice; null when a part
+ * cannot say (a merge written before merges listed their shards).
+ */
+function collectShards(results: readonly RunResult[]): Set<number> | null {
+  const holders = new Map<number, RunResult>();
+  let known = true;
+  for (const r of results) {
+    const shards = shardsOf(r);
+    if (shards === null) known = false;
+    for (const i of shards ?? []) {
+      const other = holders.get(i);
+      if (other) throw duplicateShard(i, other, r);
+      holders.set(i, r);
+    }
+  }
+  return known ? new Set(holders.keys()) : null;
+}
+
+/** Refuses an incomplete set of shards: shards 1…N of `--shard i/N` must all be there. */
+function checkComplete(count: number, held: ReadonlySet<number>): void {
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !held.has(i));
   if (missing.length === 0) return;
-  const list = (xs: number[]): string => xs.map((i) => `${i}/${count}`).join(', ');
   throw new InputError(
-    `Failed to merge runs: shard${missing.length > 1 ? 's' : ''} ${list(missing)} missing (given ${list([...seen].sort((a, b) => a - b))}): a merge of some shards is not the run`,
+    `Failed to merge runs: shard${missing.length > 1 ? 's' : ''} ${shardList(missing, count)} missing (given ${shardList([...held].sort((a, b) => a - b), count)}): a merge of some shards is not the run`,
   );
 }
 
@@ -160,12 +200,13 @@ function checkComplete(results: readonly RunResult[], seen: ReadonlySet<number>)
  * Merges shard results of the same recording and plan into one result whose
  * counts and histograms equal those of one unsharded run. Throws
  * {@link InputError} for results of different recordings, plans, targets or
- * connection modes, the same shard twice, or a shard missing.
+ * connection modes, the same shard twice (also inside a merge, and an
+ * unsharded run twice), or a shard missing (unless a part is a merge that
+ * does not list its shards).
  */
 export function mergeRuns(results: RunResult[]): RunResult {
   const first = results[0];
   if (!first) throw new InputError('Failed to merge runs: no results given');
-  const seenShards = new Set<number>();
   for (const r of results) {
     if (r.recording.digest !== first.recording.digest) {
       throw new InputError(
@@ -181,22 +222,18 @@ export function mergeRuns(results: RunResult[]): RunResult {
     if (r.target !== first.target) {
       throw new InputError(`Failed to merge runs: "${r.label}" targeted ${r.target}, "${first.label}" targeted ${first.target}`);
     }
-    if (r.plan.shard.count > 1 && r.mergedFrom === undefined) {
-      if (seenShards.has(r.plan.shard.index)) {
-        throw new InputError(`Failed to merge runs: shard ${r.plan.shard.index}/${r.plan.shard.count} given twice`);
-      }
-      seenShards.add(r.plan.shard.index);
-    }
   }
-  checkComplete(results, seenShards);
+  const held = collectShards(results);
+  if (held) checkComplete(first.plan.shard.count, held);
   const segments = mergeSegmentLists(results.map((r) => r.segments));
   const starts = results.map((r) => Date.parse(r.startedAt));
   const startMs = Math.min(...starts);
   const endMs = Math.max(...results.map((r, i) => starts[i]! + r.durationUs / 1000));
   const sum = (f: (r: RunResult) => number): number => results.reduce((a, r) => a + f(r), 0);
   const reasons = [...new Set(results.flatMap((r) => r.invalidReasons.map((x) => (results.length > 1 ? `${r.label}: ${x}` : x))))];
+  const { mergedShards: _parts, ...head } = first;
   return {
-    ...first,
+    ...head,
     label: first.label,
     // connections as in every part (checked equal; left out when the parts lack it)
     plan: { ...first.plan, shard: { index: 0, count: first.plan.shard.count }, plannedUs: Math.max(...results.map((r) => r.plan.plannedUs)) },
@@ -217,5 +254,6 @@ export function mergeRuns(results: RunResult[]): RunResult {
     },
     segments,
     mergedFrom: sum((r) => r.mergedFrom ?? 1),
+    ...(held ? { mergedShards: [...held].sort((a, b) => a - b) } : {}),
   };
 }

@@ -119,6 +119,11 @@ export interface RunResult {
   /** Set when this result merges shard results: how many were merged. */
   mergedFrom?: number;
   /**
+   * Set on a merge: the `--shard` indexes it holds, ascending (absent on
+   * merges written before it existed, which cannot say).
+   */
+  mergedShards?: number[];
+  /**
    * Set by a paired replay (`replay --against URL`): the run against the
    * baseline target, made in the same process on the same schedule (each
    * planned request sent to both targets at the same intended time, windows

@@ -218,6 +218,7 @@ describe('flashback report (built CLI)', () => {
     const r = flashback('report', 'merge', path, path, '--out', join(dir, 'twice-all.json'));
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('flashback: Failed to merge runs: shard 1/2 given twice\n');
+    expect(existsSync(join(dir, 'twice-all.json'))).toBe(false);
   });
 
   it('merge needs two runs and --out', () => {

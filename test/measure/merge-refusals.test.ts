@@ -12,6 +12,11 @@ function shard(index: number, count: number, connections?: ConnectionMode, label
   return { ...run, plan: p };
 }
 
+/** The merge of shards 1/2 and 2/2, labelled `label`. */
+function whole(label: string): RunResult {
+  return { ...mergeRuns([shard(1, 2, 'shared'), shard(2, 2, 'shared')]), label };
+}
+
 describe('mergeRuns refuses parts that are not one run, with one line saying why', () => {
   it.each<[string, RunResult[], RegExp]>([
     [
@@ -39,6 +44,21 @@ describe('mergeRuns refuses parts that are not one run, with one line saying why
       [shard(4, 4, 'shared'), shard(2, 4, 'shared')],
       /^Failed to merge runs: shards 1\/4, 3\/4 missing \(given 2\/4, 4\/4\)/,
     ],
+    [
+      'a merge with one of the shards it holds',
+      [whole('all'), shard(1, 2, 'shared')],
+      /^Failed to merge runs: shard 1\/2 given twice: "s1" and "all" \(a merge of 1\/2, 2\/2\) both hold it$/,
+    ],
+    [
+      'the same merge twice',
+      [whole('all'), whole('again')],
+      /^Failed to merge runs: shard 1\/2 given twice: "again" \(a merge of 1\/2, 2\/2\) and "all" \(a merge of 1\/2, 2\/2\) both hold it$/,
+    ],
+    [
+      'two unsharded runs (each is the whole run)',
+      [shard(1, 1, 'shared', 'a'), shard(1, 1, 'shared', 'b')],
+      /^Failed to merge runs: shard 1\/1 given twice: an unsharded run is the whole run, and two of them are not one run/,
+    ],
   ])('%s', (_name, parts, message) => {
     let thrown: unknown;
     try {
@@ -65,6 +85,18 @@ describe('mergeRuns accepts whole sets of shards', () => {
     expect(merged.plan.shard).toEqual({ index: 0, count: parts.length });
     expect(merged.totals.requests).toBe(3 * parts.length);
     expect(merged.mergedFrom).toBe(parts.length);
+  });
+
+  it('a merge lists the shards it holds', () => {
+    expect(whole('all').mergedShards).toEqual([1, 2]);
+    expect(mergeRuns([shard(3, 3, 'shared'), shard(1, 3, 'shared'), shard(2, 3, 'shared')]).mergedShards).toEqual([1, 2, 3]);
+  });
+
+  it('a merge written before merges listed their shards (here of 1/3 and 2/3) is not checked, and the result does not list them either', () => {
+    const { mergedShards: _none, ...older } = mergeRuns([shard(1, 3, 'shared'), shard(2, 3, 'shared'), shard(3, 3, 'shared')]);
+    const merged = mergeRuns([{ ...older, mergedFrom: 2 }, shard(3, 3, 'shared')]);
+    expect(merged.mergedFrom).toBe(3);
+    expect('mergedShards' in merged).toBe(false);
   });
 
   it('a plan that lists its fields in another order (a file written by another version) is the same plan', () => {
