@@ -77,7 +77,7 @@ describe('replay\'s closing table and report show agree (built CLI, real server)
     const shown = await shownRows(out);
     expect(doc.overall).toEqual(shown.overall);
     expect(doc.routes).toEqual(shown.routes);
-    expect(doc.routes.map((x) => [x.route, x.requests])).toEqual([['POST /buy', 40], ['GET /item/:id', 120]]);
+    expect(doc.routes.map((x) => [x.route, x.requests]).sort()).toEqual([['GET /item/:id', 120], ['POST /buy', 40]]);
     expect(doc.overall.requests).toBe(160);
   });
 
@@ -89,7 +89,10 @@ describe('replay\'s closing table and report show agree (built CLI, real server)
     const show = await flashback(['report', 'show', out, '--by', 'route']);
     expect(show.code).toBe(0);
     const shown = tableCells(show.stdout, 'segment');
-    expect([...replayed.keys()]).toEqual(['overall', 'POST /buy', 'GET /item/:id']);
+    // slowest P99 first in both; which route that is depends on the machine
+    expect([...replayed.keys()][0]).toBe('overall');
+    expect([...replayed.keys()].slice(1).sort()).toEqual(['GET /item/:id', 'POST /buy']);
+    expect([...replayed.keys()].slice(1)).toEqual([...shown.keys()].filter((k) => k !== 'all'));
     for (const [label, row] of replayed) {
       const other = shown.get(label === 'overall' ? 'all' : label)!;
       for (const cell of ['requests', 'errors', 'mismatch', 'P50', 'P95', 'P99', 'max']) expect(row[cell]).toBe(other[cell]);
