@@ -35,6 +35,12 @@ export interface RequestOptions {
    * it), absent on options built per request (serialized every time).
    */
   wire?: WireRequest | null;
+  /**
+   * The bytes for a second host line: a paired replay (`--against`) sends
+   * the same fixed request to two origins, which would otherwise rebuild
+   * `wire` on every send. Absent until a second origin sends it.
+   */
+  wireAlt?: WireRequest;
 }
 
 /** One request of a planned session. Times are replay µs (already divided by speed). */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { httpClientFactory, type HttpClientKind } from '../../src/replay/http-client.js';
 import type { RequestOptions } from '../../src/replay/session-plan.js';
 import { Collector, GET, runBoth, scriptedServer } from './lean-http-helpers.js';
+import { wireOf } from '../../src/replay/lean-http/request-head.js';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\nSet-Cookie: s=1\r\n\r\nok';
 const KINDS: HttpClientKind[] = ['undici', 'lean'];
@@ -61,6 +62,22 @@ describe('lean HTTP client: connections and their life', () => {
     expect(srv.requests[1]!.equals(first)).toBe(true);
     await client.destroy();
     await srv.close();
+  });
+
+  it('options built once keep their bytes for two origins (a paired replay), each with its own host line', () => {
+    const fixed: RequestOptions = { path: '/f', method: 'GET', headers: [], body: null, wire: null };
+    const hostA = 'host: 127.0.0.1:1001\r\n';
+    const hostB = 'host: 127.0.0.1:1002\r\n';
+    const a1 = wireOf(fixed, hostA);
+    const b1 = wireOf(fixed, hostB);
+    const a2 = wireOf(fixed, hostA);
+    const b2 = wireOf(fixed, hostB);
+    expect(a2).toBe(a1);
+    expect(b2).toBe(b1);
+    expect(fixed.wire).toBe(a1);
+    expect(fixed.wireAlt).toBe(b1);
+    expect('bytes' in b1 && b1.bytes.toString('latin1')).toContain(hostB);
+    expect('bytes' in a1 && a1.bytes.toString('latin1')).toContain(hostA);
   });
 
   it('a handler that does not want headers gets the set-cookie pairs only', async () => {

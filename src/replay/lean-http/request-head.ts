@@ -103,13 +103,19 @@ export function serializeRequest(opts: RequestOptions, hostLine: string): WireRe
  * The bytes of `opts` for a client whose host line is `hostLine`. Options
  * built once per step carry `wire: null` (see `RequestOptions.wire`): their
  * bytes are built on first use and kept on them, so a fixed request costs no
- * serialization after its first send. Options built per request (no `wire`
- * field) are serialized every time.
+ * serialization after its first send (a second origin's bytes are kept in
+ * `wireAlt`). Options built per request (no `wire` field) are serialized
+ * every time.
  */
 export function wireOf(opts: RequestOptions, hostLine: string): WireRequest | LeanHttpError {
   const cached = opts.wire;
   if (cached !== undefined && cached !== null && cached.hostLine === hostLine) return cached;
+  // a paired replay's second origin keeps its own copy (see RequestOptions.wireAlt)
+  const alt = opts.wireAlt;
+  if (alt !== undefined && alt.hostLine === hostLine) return alt;
   const built = serializeRequest(opts, hostLine);
-  if (cached !== undefined && !(built instanceof LeanHttpError)) opts.wire = built;
+  if (cached === undefined || built instanceof LeanHttpError) return built;
+  if (cached === null) opts.wire = built;
+  else opts.wireAlt = built;
   return built;
 }
