@@ -197,16 +197,32 @@ function checkComplete(count: number, held: ReadonlySet<number>): void {
 }
 
 /**
+ * Refuses a mix of paired runs (`replay --against`, with a nested
+ * `against`) and plain ones: the merge would drop half of the pairs.
+ */
+function checkPairing(results: readonly RunResult[]): boolean {
+  const paired = results.find((r) => r.against !== undefined);
+  const plain = results.find((r) => r.against === undefined);
+  if (paired && plain) {
+    throw new InputError(`Failed to merge runs: "${paired.label}" is a paired run (replay --against ${paired.against!.target}) and "${plain.label}" is not`);
+  }
+  return paired !== undefined;
+}
+
+/**
  * Merges shard results of the same recording and plan into one result whose
- * counts and histograms equal those of one unsharded run. Throws
- * {@link InputError} for results of different recordings, plans, targets or
- * connection modes, the same shard twice (also inside a merge, and an
- * unsharded run twice), or a shard missing (unless a part is a merge that
- * does not list its shards).
+ * counts and histograms equal those of one unsharded run. Paired results
+ * (`against`) merge side by side: the candidates into the result, the
+ * baselines into its `against`. Throws {@link InputError} for results of
+ * different recordings, plans, targets or connection modes, the same shard
+ * twice (also inside a merge, and an unsharded run twice), a shard missing
+ * (unless a part is a merge that does not list its shards), or paired
+ * results mixed with plain ones.
  */
 export function mergeRuns(results: RunResult[]): RunResult {
   const first = results[0];
   if (!first) throw new InputError('Failed to merge runs: no results given');
+  const paired = checkPairing(results);
   for (const r of results) {
     if (r.recording.digest !== first.recording.digest) {
       throw new InputError(
@@ -231,7 +247,7 @@ export function mergeRuns(results: RunResult[]): RunResult {
   const endMs = Math.max(...results.map((r, i) => starts[i]! + r.durationUs / 1000));
   const sum = (f: (r: RunResult) => number): number => results.reduce((a, r) => a + f(r), 0);
   const reasons = [...new Set(results.flatMap((r) => r.invalidReasons.map((x) => (results.length > 1 ? `${r.label}: ${x}` : x))))];
-  const { mergedShards: _parts, ...head } = first;
+  const { mergedShards: _parts, against: _against, ...head } = first;
   return {
     ...head,
     label: first.label,
@@ -255,5 +271,6 @@ export function mergeRuns(results: RunResult[]): RunResult {
     segments,
     mergedFrom: sum((r) => r.mergedFrom ?? 1),
     ...(held ? { mergedShards: [...held].sort((a, b) => a - b) } : {}),
+    ...(paired ? { against: mergeRuns(results.map((r) => r.against!)) } : {}),
   };
 }
