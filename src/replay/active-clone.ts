@@ -17,6 +17,10 @@ export class ActiveClone implements CloneState {
     readonly startUs: number,
     /** Unique to this copy in this run (see `PER_CLONE_HEADERS`). */
     readonly tag: string,
+    /** The runner side (target) it sends to: 0 `--target`, 1 `--against`. */
+    readonly side = 0,
+    /** In a paired replay, this copy's request goes first when both targets' are due at the same time. */
+    readonly leads = true,
   ) {
     this.vars = plan.vars > 0 ? new Array(plan.vars) : [];
   }

@@ -11,6 +11,12 @@ export interface PlannedClone {
   /** 0-based copy index within its session and loop. */
   clone: number;
   loop: number;
+  /**
+   * A seeded 32-bit hash of the copy's identity (seed, session, loop, copy):
+   * the same in every shard and worker. A paired replay takes its low bit
+   * to decide which target gets the copy's requests first on a tie.
+   */
+  id: number;
 }
 
 /** Options of {@link planClones}. */
@@ -47,6 +53,7 @@ interface WaitingClone {
   slot: SessionSlot;
   clone: number;
   loop: number;
+  id: number;
 }
 
 /** Binary min-heap of clones by start time (a handful at a time: those within the jitter window). */
@@ -145,7 +152,7 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
     slot.plan = --slot.waiting > 0 ? plan : undefined;
     if (plan === null) return null;
     const startUs = Math.round(w.loopOffsetUs + plan.recordedStartUs / speed + w.jitterUs);
-    return { startUs, plan, clone: w.clone, loop: w.loop };
+    return { startUs, plan, clone: w.clone, loop: w.loop, id: w.id };
   };
   let loopOffsetUs = 0;
   for (let loop = 0; ; loop++) {
@@ -177,7 +184,7 @@ export function* planClones(source: (() => Iterable<Session>) | LazySessions, op
         if (!(k + u < scaleAt)) continue;
         if (durationUs !== null && startUs >= durationUs) continue;
         sl.waiting++;
-        heap.push({ startUs, loopOffsetUs, jitterUs: jitter, slot: sl, clone: k, loop });
+        heap.push({ startUs, loopOffsetUs, jitterUs: jitter, slot: sl, clone: k, loop, id: ck });
       }
     }
     if (durationUs === null || sessions === 0) break;

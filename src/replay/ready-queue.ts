@@ -23,6 +23,11 @@ export class ReadyQueue<T> {
     return this.n === 0 ? Infinity : this.keys[0]!;
   }
 
+  /** Owner of the earliest entry (undefined when empty). */
+  peekOwner(): T | undefined {
+    return this.n === 0 ? undefined : this.owners[0];
+  }
+
   push(key: number, owner: T, step: number): void {
     if (this.n === this.keys.length) this.grow();
     let i = this.n++;

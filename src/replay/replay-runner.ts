@@ -1,18 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { RunRecorder } from '../measure/run-recorder.js';
 import type { RunPlan } from '../model/run-result.js';
 import type { Sample } from '../model/sample.js';
 import { ActiveClone } from './active-clone.js';
-import { createConnections, type Connections } from './connections.js';
-import { httpClientFactory, type HttpClientKind } from './http-client.js';
+import type { HttpClientKind } from './http-client.js';
 import type { PlannedClone } from './clone-planner.js';
 import { RequestTimeoutError } from './error-kind.js';
-import { ReadyQueue } from './ready-queue.js';
-import { RecentLatency } from './recent-latency.js';
 import { applyResponse } from './response-effects.js';
 import { buildRequest } from './request-builder.js';
 import { RequestSlot, type SlotOwner } from './request-slot.js';
+import { RunnerSide, type SideTarget } from './runner-side.js';
 
 /**
  * Options of a {@link ReplayRunner}: the plan's view it needs (`concurrency`
@@ -31,6 +28,13 @@ export interface RunnerOptions extends Pick<RunPlan, 'concurrency' | 'connection
   startAtMs?: number;
   /** The HTTP client (`chooseHttpClient`); undici when absent. */
   httpClient?: HttpClientKind;
+  /**
+   * A paired replay's baseline (`--against`): every clone is also run
+   * against this target, on the same clock and schedule, with its own
+   * connections, cookie jar, live values, queue, cap of `concurrency`
+   * requests in flight, and recorder.
+   */
+  against?: SideTarget;
 }
 
 /** What a run did besides the samples in the recorder. */
@@ -42,6 +46,8 @@ export interface RunnerOutcome {
   unsent: number;
   droppedRedactedHeaders: number;
   interrupted: boolean;
+  /** A paired run's outcome against its baseline (`RunnerOptions.against`); never nested further. */
+  against?: RunnerOutcome;
 }
 
 /** A live view for progress lines. */
@@ -126,15 +132,10 @@ const BEHIND_US = 1_000_000;
  * response into the recorder. No closure or promise per request.
  */
 export class ReplayRunner implements SlotOwner {
-  private readonly pool: Connections;
-  private readonly ready = new ReadyQueue<ActiveClone>();
+  /** The targets: `--target`, then `--against` in a paired run. */
+  private readonly sides: RunnerSide[];
   private readonly free: RequestSlot[] = [];
-  private readonly inflight: RequestSlot[] = [];
   private readonly sample: Sample = { segment: '', intendedUs: 0, sentUs: 0, doneUs: 0, status: 0, error: null, bytes: 0, recordedStatus: null };
-  private readonly recent = new RecentLatency();
-  private readonly dropped = { count: 0 };
-  /** Random per run (and per worker): per-copy header values differ between runs against one target. */
-  private readonly runTag = randomBytes(3).toString('hex');
   /** The earliest clone not started yet (null when the plan has no more). */
   private next: PlannedClone | null = null;
   /** Clones after {@link next}, in start order, already read from the plan (see {@link readAhead}). */
@@ -147,10 +148,6 @@ export class ReplayRunner implements SlotOwner {
   private stopped = false;
   private completed = false;
   private interrupted = false;
-  private sessions = 0;
-  private unsent = 0;
-  private done = 0;
-  private errors = 0;
   private immediatePending = false;
   private timer: NodeJS.Timeout | null = null;
   private timerDueUs = Infinity;
@@ -171,10 +168,10 @@ export class ReplayRunner implements SlotOwner {
   private readonly onSweep = (): void => this.sweep();
 
   constructor(private readonly options: RunnerOptions) {
-    const timeoutMs = Math.max(1, Math.round(options.timeoutUs / 1000));
-    // the sweep enforces --timeout: neither client runs a timer per request
-    const newClient = httpClientFactory(options.httpClient ?? 'undici', options.target, { keepAliveTimeout: 30_000, connectTimeout: timeoutMs });
-    this.pool = createConnections(options.connections ?? 'per-clone', newClient);
+    const mode = options.connections ?? 'per-clone';
+    const main: SideTarget = { target: options.target, recorder: options.recorder, ...(options.httpClient === undefined ? {} : { httpClient: options.httpClient }) };
+    this.sides = [new RunnerSide(0, main, mode, options.timeoutUs)];
+    if (options.against !== undefined) this.sides.push(new RunnerSide(1, options.against, mode, options.timeoutUs));
   }
 
   /** Runs the plan to the end (or to the duration, or {@link stop}); resolves when the last response is in. */
@@ -198,7 +195,7 @@ export class ReplayRunner implements SlotOwner {
       this.tick();
       return await outcome;
     } finally {
-      await this.pool.destroy();
+      await Promise.all(this.sides.map((s) => s.pool.destroy()));
     }
   }
 
@@ -210,16 +207,23 @@ export class ReplayRunner implements SlotOwner {
     this.requestTick();
   }
 
-  /** A snapshot for progress lines. */
+  /** A snapshot for progress lines: requests summed over both targets of a paired run, the higher p99. */
   progress(): RunnerProgress {
-    return {
-      elapsedUs: this.t0 === 0 ? 0 : this.nowUs(),
-      done: this.done,
-      errors: this.errors,
-      inFlight: this.inflight.length,
-      sessions: this.sessions,
-      recentP99Us: this.recent.p99(this.nowUs()),
-    };
+    const now = this.nowUs();
+    const p: RunnerProgress = { elapsedUs: this.t0 === 0 ? 0 : now, done: 0, errors: 0, inFlight: 0, sessions: this.sides[0]!.sessions, recentP99Us: 0 };
+    for (const s of this.sides) {
+      p.done += s.done;
+      p.errors += s.errors;
+      p.inFlight += s.inflight.length;
+      p.recentP99Us = Math.max(p.recentP99Us, s.recent.p99(now));
+    }
+    return p;
+  }
+
+  /** Requests in flight, all targets. */
+  private inflightCount(): number {
+    const sides = this.sides;
+    return sides.length === 1 ? sides[0]!.inflight.length : sides[0]!.inflight.length + sides[1]!.inflight.length;
   }
 
   private nowUs(): number {
@@ -299,7 +303,7 @@ export class ReplayRunner implements SlotOwner {
   private stopSending(nowUs: number): void {
     this.stopped = true;
     const cut = this.options.durationUs === null ? nowUs : Math.min(nowUs, this.options.durationUs);
-    this.unsent += this.ready.clear(cut);
+    for (const s of this.sides) s.unsent += s.ready.clear(cut);
     this.next = null;
     this.ahead.length = 0;
     this.planEnded = true;
@@ -333,7 +337,7 @@ export class ReplayRunner implements SlotOwner {
         this.arm(due, delayUs);
         return;
       }
-      if (this.inflight.length === 0) {
+      if (this.inflightCount() === 0) {
         // Nothing in flight, so no response can be held up: the whole gap (under TIMER_MIN_US)
         // is one wait. A tick that has run past its budget lets I/O and timers in first (a run
         // whose requests all fail at once would otherwise never leave this loop).
@@ -375,8 +379,9 @@ export class ReplayRunner implements SlotOwner {
       if (!ending && this.nowUs() - now > TICK_BUDGET_US) break;
       // A generator that has fallen this far behind is not measuring anything any more: shed
       // new sessions (their requests count as unsent) rather than grow without bound.
-      if (this.ready.size >= MAX_QUEUED && this.ready.peekKey() < now - BEHIND_US) this.unsent += this.next.plan.steps.length;
-      else {
+      if (this.behind(now)) {
+        for (const s of this.sides) s.unsent += this.next.plan.steps.length;
+      } else {
         this.startClone(this.next);
         this.sendDue(horizon);
       }
@@ -384,22 +389,58 @@ export class ReplayRunner implements SlotOwner {
     }
     if (this.failure) return Infinity;
     if (ending) this.stopSending(now);
-    if (this.next === null && this.ready.size === 0 && this.inflight.length === 0) {
+    let due = this.next === null ? Infinity : this.next.startUs;
+    let idle = this.next === null;
+    for (const s of this.sides) {
+      if (s.ready.size > 0 || s.inflight.length > 0) idle = false;
+      if (s.inflight.length < this.options.concurrency && s.ready.peekKey() < due) due = s.ready.peekKey();
+    }
+    if (idle) {
       this.complete();
       return Infinity;
     }
-    let due = this.next === null ? Infinity : this.next.startUs;
-    if (this.inflight.length < this.options.concurrency && this.ready.peekKey() < due) due = this.ready.peekKey();
     if (durationUs !== null && !this.stopped && durationUs < due) due = durationUs;
     return due;
   }
 
-  /** Sends queued requests due by `horizonUs`, earliest first, within the concurrency cap. */
+  /**
+   * A generator this far behind is not measuring anything any more (see
+   * {@link MAX_QUEUED}): on either target, too many requests queued and the
+   * earliest a second late.
+   */
+  private behind(now: number): boolean {
+    for (const s of this.sides) if (s.ready.size >= MAX_QUEUED && s.ready.peekKey() < now - BEHIND_US) return true;
+    return false;
+  }
+
+  /**
+   * Sends queued requests due by `horizonUs`, earliest first, each target
+   * within its own concurrency cap. With two targets, their queues are
+   * merged by intended time; on a tie the side whose clone `leads` goes
+   * first (see {@link startClone}), so neither target always gets the later
+   * send.
+   */
   private sendDue(horizonUs: number): void {
     const cap = this.options.concurrency;
-    while (this.ready.size > 0 && this.ready.peekKey() <= horizonUs && this.inflight.length < cap) {
-      const intendedUs = this.ready.pop();
-      this.dispatch(this.ready.owner!, this.ready.step, intendedUs);
+    const sides = this.sides;
+    if (sides.length === 1) {
+      const ready = sides[0]!.ready;
+      const inflight = sides[0]!.inflight;
+      while (ready.size > 0 && ready.peekKey() <= horizonUs && inflight.length < cap) {
+        const intendedUs = ready.pop();
+        this.dispatch(ready.owner!, ready.step, intendedUs);
+      }
+      return;
+    }
+    const a = sides[0]!;
+    const b = sides[1]!;
+    for (;;) {
+      const ka = a.inflight.length < cap ? a.ready.peekKey() : Infinity;
+      const kb = b.inflight.length < cap ? b.ready.peekKey() : Infinity;
+      if (ka > horizonUs && kb > horizonUs) return;
+      const s = ka < kb ? a : kb < ka ? b : b.ready.peekOwner()!.leads ? b : a;
+      const intendedUs = s.ready.pop();
+      this.dispatch(s.ready.owner!, s.ready.step, intendedUs);
     }
   }
 
@@ -432,40 +473,50 @@ export class ReplayRunner implements SlotOwner {
     setImmediate(this.onImmediate);
   }
 
+  /**
+   * Starts a clone: one copy per target, each with its own cookie jar and
+   * live values, their first requests queued at the same intended times.
+   * In a paired run the low bit of the clone's seeded `id` picks which copy
+   * leads on ties (half the clones each way).
+   */
   private startClone(planned: PlannedClone): void {
-    const clone = new ActiveClone(planned.plan, planned.startUs, `${this.runTag}${planned.loop}.${planned.clone}`);
-    this.sessions++;
-    const steps = planned.plan.steps;
-    const durationUs = this.options.durationUs;
-    for (let j = 0; j < steps.length; j++) {
-      const step = steps[j]!;
-      if (step.dep >= 0) continue;
-      const due = planned.startUs + step.offsetUs;
-      if (durationUs === null || due < durationUs) {
-        this.ready.push(due, clone, j);
-        clone.pending++;
+    const lead = this.sides.length === 1 ? 0 : planned.id & 1;
+    for (const side of this.sides) {
+      const clone = new ActiveClone(planned.plan, planned.startUs, `${side.runTag}${planned.loop}.${planned.clone}`, side.index, side.index === lead);
+      side.sessions++;
+      const steps = planned.plan.steps;
+      const durationUs = this.options.durationUs;
+      for (let j = 0; j < steps.length; j++) {
+        const step = steps[j]!;
+        if (step.dep >= 0) continue;
+        const due = planned.startUs + step.offsetUs;
+        if (durationUs === null || due < durationUs) {
+          side.ready.push(due, clone, j);
+          clone.pending++;
+        }
       }
     }
   }
 
   private dispatch(clone: ActiveClone, stepIndex: number, intendedUs: number): void {
+    const side = this.sides[clone.side]!;
     const plan = clone.plan;
     const step = plan.steps[stepIndex]!;
     let opts;
     if (step.fixed !== null && clone.jar === null) {
       opts = step.fixed;
-      this.dropped.count += step.droppedRedacted;
+      side.dropped.count += step.droppedRedacted;
     } else {
-      opts = buildRequest(plan, step, clone, this.dropped);
+      opts = buildRequest(plan, step, clone, side.dropped);
     }
     const slot = this.free.pop() ?? new RequestSlot(this);
     slot.reset(clone, stepIndex, intendedUs, step.sources.length > 0, step.keepBody);
     const now = this.nowUs();
     slot.sentUs = now < intendedUs ? intendedUs : now;
     slot.deadlineUs = now + this.options.timeoutUs;
-    slot.inflightIndex = this.inflight.length;
-    this.inflight.push(slot);
-    const client = this.pool.acquire(clone);
+    slot.inflightIndex = side.inflight.length;
+    side.inflight.push(slot);
+    const client = side.pool.acquire(clone);
     slot.client = client;
     client.dispatch(opts, slot);
   }
@@ -474,12 +525,14 @@ export class ReplayRunner implements SlotOwner {
   finish(slot: RequestSlot): void {
     slot.finished = true;
     const now = this.nowUs();
-    const last = this.inflight.pop()!;
+    const clone = slot.clone!;
+    const side = this.sides[clone.side]!;
+    const inflight = side.inflight;
+    const last = inflight.pop()!;
     if (last !== slot) {
-      this.inflight[slot.inflightIndex] = last;
+      inflight[slot.inflightIndex] = last;
       last.inflightIndex = slot.inflightIndex;
     }
-    const clone = slot.clone!;
     const steps = clone.plan.steps;
     const step = steps[slot.step]!;
     const s = this.sample;
@@ -491,10 +544,10 @@ export class ReplayRunner implements SlotOwner {
     s.error = slot.status === 0 ? (slot.error ?? 'other') : null;
     s.bytes = slot.bytes;
     s.recordedStatus = step.recordedStatus;
-    this.options.recorder.add(s);
-    this.recent.add(now, now - slot.intendedUs);
-    this.done++;
-    if (slot.status === 0) this.errors++;
+    side.recorder.add(s);
+    side.recent.add(now, now - slot.intendedUs);
+    side.done++;
+    if (slot.status === 0) side.errors++;
     if (slot.setCookies !== null || step.sources.length > 0) applyResponse(clone, slot, Date.now());
     const deps = step.dependents;
     const durationUs = this.options.durationUs;
@@ -504,18 +557,19 @@ export class ReplayRunner implements SlotOwner {
         const d = deps[k]!;
         const due = now + steps[d]!.gapUs;
         if (durationUs === null || due < durationUs) {
-          this.ready.push(due, clone, d);
+          side.ready.push(due, clone, d);
           clone.pending++;
         }
       }
     }
-    if (clone.pending === 0) this.pool.cloneDone(clone);
+    if (clone.pending === 0) side.pool.cloneDone(clone);
     this.requestTick();
   }
 
   /** Returns a slot to the pool once undici is done with it (called by the slot). */
   release(slot: RequestSlot): void {
-    if (slot.client !== null) this.pool.release(slot.clone!, slot.client);
+    const side = this.sides[slot.clone?.side ?? 0]!;
+    if (slot.client !== null) side.pool.release(slot.clone!, slot.client);
     slot.client = null;
     slot.clone = null;
     slot.headers = null;
@@ -525,18 +579,21 @@ export class ReplayRunner implements SlotOwner {
     // Responses arrive in bursts (one poll of the loop can hand over hundreds): what fell due
     // meanwhile goes out now, between two of them, rather than after the whole burst. Not after
     // an error: the connection may be the failed one, still being torn down (the tick sends).
-    if (slot.status !== 0 && !this.completed && this.ready.size > 0 && this.ready.peekKey() <= this.nowUs() + SLACK_US) this.sendDue(this.nowUs() + SLACK_US);
+    if (slot.status !== 0 && !this.completed && side.ready.size > 0 && side.ready.peekKey() <= this.nowUs() + SLACK_US) this.sendDue(this.nowUs() + SLACK_US);
   }
 
   private sweep(): void {
     const now = this.nowUs();
-    for (let i = this.inflight.length - 1; i >= 0; i--) {
-      const slot = this.inflight[i];
-      if (slot === undefined || slot.finished || slot.deadlineUs > now) continue;
-      slot.error = 'timeout';
-      slot.status = 0;
-      if (slot.abortFn !== null) slot.abortFn(new RequestTimeoutError());
-      if (!slot.finished) this.finish(slot);
+    for (const side of this.sides) {
+      const inflight = side.inflight;
+      for (let i = inflight.length - 1; i >= 0; i--) {
+        const slot = inflight[i];
+        if (slot === undefined || slot.finished || slot.deadlineUs > now) continue;
+        slot.error = 'timeout';
+        slot.status = 0;
+        if (slot.abortFn !== null) slot.abortFn(new RequestTimeoutError());
+        if (!slot.finished) this.finish(slot);
+      }
     }
   }
 
@@ -544,13 +601,16 @@ export class ReplayRunner implements SlotOwner {
     this.completed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.sweeper !== null) clearInterval(this.sweeper);
-    this.resolve?.({
+    const durationUs = this.nowUs();
+    const outcomes = this.sides.map((s): RunnerOutcome => ({
       startedAt: new Date(this.startedAtMs).toISOString(),
-      durationUs: this.nowUs(),
-      sessions: this.sessions,
-      unsent: this.unsent,
-      droppedRedactedHeaders: this.dropped.count,
+      durationUs,
+      sessions: s.sessions,
+      unsent: s.unsent,
+      droppedRedactedHeaders: s.dropped.count,
       interrupted: this.interrupted,
-    });
+    }));
+    const [main, against] = outcomes;
+    this.resolve?.(against === undefined ? main! : { ...main!, against });
   }
 }

@@ -4,8 +4,9 @@ import { segmentTotals } from '../measure/segment-totals.js';
 import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult } from '../model/run-result.js';
 import { chooseHttpClient } from './http-client.js';
 import type { RecordingSource } from './recording-source.js';
-import type { RunnerProgress } from './replay-runner.js';
-import { startShare, type RunningShare, type ShareConfig, type ShareResult } from './run-share.js';
+import type { RunnerOutcome, RunnerProgress } from './replay-runner.js';
+import type { RecordedRun } from '../measure/run-recorder.js';
+import { startShare, type RunningShare, type ShareConfig } from './run-share.js';
 import { invalidReasons } from './run-validity.js';
 import { startWorkerShare, type WorkerShare } from './worker-share.js';
 
@@ -37,16 +38,81 @@ export function plannedSpanUs(source: Pick<RecordingSource, 'lastOffsetUs'>, pla
   return plan.durationUs ?? Math.round(source.lastOffsetUs / plan.speed + plan.jitterUs);
 }
 
+/** Label of the baseline run nested in a paired result (`RunResult.against`). */
+export function againstLabel(label: string): string {
+  return `${label} (against)`;
+}
+
+/** One share's figures against one target. */
+interface SidePart {
+  recorded: RecordedRun;
+  outcome: RunnerOutcome;
+}
+
+/** The run against `target` from its shares' figures: merged segments, totals and validity. */
+function sideResult(config: ReplayConfig, plan: RunPlan, target: string, label: string, done: SidePart[]): RunResult {
+  const segments = mergeSegmentLists(done.map((s) => s.recorded.segments));
+  const sum = (f: (s: SidePart) => number): number => done.reduce((a, s) => a + f(s), 0);
+  const { byErrorKind: errorKinds, ...fromSegments } = segmentTotals(segments);
+  const totals = {
+    ...fromSegments,
+    sessions: sum((s) => s.outcome.sessions),
+    unsent: sum((s) => s.outcome.unsent),
+    droppedRedactedHeaders: sum((s) => s.outcome.droppedRedactedHeaders),
+  };
+  const reasons = invalidReasons({
+    totals,
+    maxSendLagUs: config.maxSendLagUs,
+    interrupted: done.some((s) => s.outcome.interrupted),
+    target,
+    errorKinds,
+  });
+  const first = done[0]!.outcome;
+  return {
+    format: RUN_RESULT_FORMAT,
+    version: RUN_RESULT_VERSION,
+    label,
+    tool: { name: 'flashback', version: config.toolVersion },
+    recording: { path: config.source.path, digest: config.source.digest, exchanges: config.source.exchanges, sessions: config.source.sessions },
+    target,
+    plan,
+    startedAt: first.startedAt,
+    durationUs: Math.max(...done.map((s) => s.outcome.durationUs)),
+    host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, node: config.nodeVersion },
+    valid: reasons.length === 0,
+    invalidReasons: reasons,
+    totals,
+    segments,
+  };
+}
+
+/**
+ * A paired result: the candidate with the baseline nested in `against`. It
+ * is valid only when both runs are; the baseline's reasons are listed after
+ * the candidate's, each starting `against: `.
+ */
+export function pairResults(candidate: RunResult, against: RunResult): RunResult {
+  const reasons = [...candidate.invalidReasons, ...against.invalidReasons.map((r) => `against: ${r}`)];
+  return { ...candidate, valid: candidate.valid && against.valid, invalidReasons: reasons, against };
+}
+
 /**
  * Starts a replay: runs the plan on `plan.workers` threads (each takes a
  * seeded share of the clones, like `--shard` across machines), merges their
- * histograms and builds the {@link RunResult} with its validity.
+ * histograms and builds the {@link RunResult} with its validity. With
+ * `config.against` (a paired replay) every share runs each clone against
+ * both targets on one clock, and the result nests the baseline's run.
  */
 export function startReplay(config: ReplayConfig): RunningReplay {
   const workers = Math.max(1, config.plan.workers);
   const plan: RunPlan = { ...config.plan, workers, connections: config.plan.connections ?? 'per-clone' };
   // lean for http: targets unless asked otherwise (the CLI has checked an explicit choice)
-  const httpClient = config.httpClient ?? chooseHttpClient(undefined, config.target, config.headers.map((h) => h.name));
+  const headerNames = config.headers.map((h) => h.name);
+  const httpClient = config.httpClient ?? chooseHttpClient(undefined, config.target, headerNames);
+  const against = config.against === undefined ? undefined : {
+    target: config.against.target,
+    httpClient: config.against.httpClient ?? chooseHttpClient(undefined, config.against.target, headerNames),
+  };
   const shares: RunningShare[] = [];
   for (let w = 0; w < workers; w++) {
     const share: ShareConfig = {
@@ -57,6 +123,7 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       ...(config.secrets === undefined ? {} : { secrets: config.secrets }),
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
       httpClient,
+      ...(against === undefined ? {} : { against }),
     };
     shares.push(workers === 1 ? startShare(config.source, share) : startWorkerShare(config.source.path, share));
   }
@@ -74,39 +141,10 @@ export function startReplay(config: ReplayConfig): RunningReplay {
       for (const s of shares) s.stop();
       throw e;
     });
-    const segments = mergeSegmentLists(done.map((s) => s.recorded.segments));
-    const sum = (f: (s: ShareResult) => number): number => done.reduce((a, s) => a + f(s), 0);
-    const { byErrorKind: errorKinds, ...fromSegments } = segmentTotals(segments);
-    const totals = {
-      ...fromSegments,
-      sessions: sum((s) => s.outcome.sessions),
-      unsent: sum((s) => s.outcome.unsent),
-      droppedRedactedHeaders: sum((s) => s.outcome.droppedRedactedHeaders),
-    };
-    const reasons = invalidReasons({
-      totals,
-      maxSendLagUs: config.maxSendLagUs,
-      interrupted: done.some((s) => s.outcome.interrupted),
-      target: config.target,
-      errorKinds,
-    });
-    const first = done[0]!.outcome;
-    return {
-      format: RUN_RESULT_FORMAT,
-      version: RUN_RESULT_VERSION,
-      label: config.label,
-      tool: { name: 'flashback', version: config.toolVersion },
-      recording: { path: config.source.path, digest: config.source.digest, exchanges: config.source.exchanges, sessions: config.source.sessions },
-      target: config.target,
-      plan,
-      startedAt: first.startedAt,
-      durationUs: Math.max(...done.map((s) => s.outcome.durationUs)),
-      host: { hostname: hostname(), platform: platform(), arch: arch(), cpus: cpus().length, node: config.nodeVersion },
-      valid: reasons.length === 0,
-      invalidReasons: reasons,
-      totals,
-      segments,
-    };
+    const candidate = sideResult(config, plan, config.target, config.label, done);
+    if (against === undefined) return candidate;
+    const baseline = sideResult(config, plan, against.target, againstLabel(config.label), done.map((s) => s.against!));
+    return pairResults(candidate, baseline);
   })();
   return {
     progress: () => {

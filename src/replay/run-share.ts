@@ -21,6 +21,8 @@ export interface ShareConfig {
   startAtMs?: number;
   /** The HTTP client (`chooseHttpClient`); undici when absent. */
   httpClient?: HttpClientKind;
+  /** A paired replay's baseline target (`--against`) and its HTTP client: this share runs its clones against both. */
+  against?: { target: string; httpClient?: HttpClientKind };
 }
 
 /** One worker's cap on requests in flight: its even part of the plan's (at least 1). */
@@ -32,6 +34,8 @@ export function shareConcurrency(plan: Pick<RunPlan, 'concurrency'>, workers: nu
 export interface ShareResult {
   recorded: RecordedRun;
   outcome: RunnerOutcome;
+  /** A paired share's figures against its baseline (`ShareConfig.against`; its `outcome.against` is here). */
+  against?: { recorded: RecordedRun; outcome: RunnerOutcome };
 }
 
 /** A running share: progress while it runs, stop on SIGINT, the result at the end. */
@@ -48,6 +52,7 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
   const result = (async (): Promise<ShareResult> => {
     await initHistograms();
     const recorder = new RunRecorder({ windowUs: config.plan.windowUs });
+    const againstRecorder = config.against === undefined ? null : new RunRecorder({ windowUs: config.plan.windowUs });
     const { plan } = config;
     const clones = planClones(source.lazy ?? (() => source.read()), {
       ...plan,
@@ -68,10 +73,13 @@ export function startShare(source: RecordingSource, config: ShareConfig): Runnin
       prestartSteps: config.worker.count === 1 ? prestartSteps(source.exchanges, plan) : 0,
       ...(config.startAtMs === undefined ? {} : { startAtMs: config.startAtMs }),
       ...(config.httpClient === undefined ? {} : { httpClient: config.httpClient }),
+      ...(config.against === undefined || againstRecorder === null ? {} : { against: { ...config.against, recorder: againstRecorder } }),
     });
     if (stopRequested) runner.stop();
-    const outcome = await runner.run();
-    return { recorded: recorder.close(), outcome };
+    const { against, ...outcome } = await runner.run();
+    const recorded = recorder.close();
+    if (againstRecorder === null || against === undefined) return { recorded, outcome };
+    return { recorded, outcome, against: { recorded: againstRecorder.close(), outcome: against } };
   })();
   return {
     progress: () =>
