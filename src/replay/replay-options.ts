@@ -47,17 +47,26 @@ export function parseTarget(text: string | undefined): string {
   if (text === undefined || String(text).trim() === '') {
     throw new UsageError('--target is required: the origin to replay against, like http://staging:3000');
   }
+  return parseOrigin(text, '--target');
+}
+
+/**
+ * Parses an http(s) origin given to `flag` (`--target`, `--against`): no
+ * path, no query. Returns the origin without a trailing slash; throws
+ * {@link UsageError} naming the flag and the value.
+ */
+export function parseOrigin(text: string, flag: string): string {
   let url: URL;
   try {
     url = new URL(String(text).trim());
   } catch {
-    throw new UsageError(`--target must be an http(s) origin like http://staging:3000 (got "${text}")`);
+    throw new UsageError(`${flag} must be an http(s) origin like http://staging:3000 (got "${text}")`);
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new UsageError(`--target must be an http(s) origin like http://staging:3000 (got "${text}")`);
+    throw new UsageError(`${flag} must be an http(s) origin like http://staging:3000 (got "${text}")`);
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '') {
-    throw new UsageError(`--target must be an origin without a path or query (got "${text}")`);
+    throw new UsageError(`${flag} must be an origin without a path or query (got "${text}")`);
   }
   return url.origin;
 }
