@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { writeRunResult } from '../../measure/run-file.js';
-import { RunError, UsageError } from '../../model/errors.js';
+import { RunError, UsageError, type FlashbackError } from '../../model/errors.js';
 import type { RunPlan, RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
 import { chooseHttpClient, parseHttpClient } from '../../replay/http-client.js';
@@ -11,7 +11,7 @@ import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
 import {
-  autoWindowUs, parseConnections, parseHeaderFlag, parseMethods, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
+  autoWindowUs, parseConnections, parseHeaderFlag, parseMethods, parseOrigin, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
 } from '../../replay/replay-options.js';
 import { plannedSpanUs, startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import { pctText, percentileText } from '../../report/format.js';
@@ -21,15 +21,23 @@ import type { PercentileName, RowSummary } from '../../report/types.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
 import { colour, err, out, tableStyle, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
+import { numberedRun, seriesVerdict, type RunVerdict } from './replay-repeat.js';
 
 interface ReplayFlags {
   target?: string; scale?: string; speed?: string; duration?: string; ramp: string; jitter?: string;
   methods?: string; routes?: string; seed: string; shard: string; startAt?: string; concurrency?: string;
   timeout: string; workers?: string; header: string[]; secret: string[]; out?: string; label?: string; window: string;
   maxSendLag: string; scenario?: string; quiet?: boolean; json?: boolean; failOn: string[]; connections: string; httpClient?: string;
+  against?: string; repeat: string;
 }
 
-type CliConfig = ReplayConfig & { out: string; thresholds: string[] };
+type CliConfig = ReplayConfig & { out: string; thresholds: string[]; repeat: number };
+
+/** SIGINT/SIGTERM during a series: the run going on stops, and no further run starts. */
+interface Interrupt {
+  requested: boolean;
+  running: RunningReplay | null;
+}
 
 
 function collect(value: string, previous: string[]): string[] {
@@ -42,7 +50,9 @@ export function registerReplay(program: Command): void {
     .command('replay')
     .description('replay a recording against a target at a multiple of its volume, with honest timing; writes run.json')
     .argument('<recording>', 'recording file (.db)')
-    .option('--target <url>', 'origin to replay against, e.g. http://staging:3000 (required)')
+    .option('--target <url>', 'origin to replay against, e.g. http://staging:3000 (required); the candidate of a paired run')
+    .option('--against <url>', 'paired run: also send every request to this baseline origin at the same intended time; run.json nests its run as "against"')
+    .option('--repeat <n>', 'make n complete runs one after another (same plan and seed): --out base.json writes base.1.json … base.n.json (zero-padded from 10), labels <label>.1 …', '1')
     .option('--scale <n>', 'copies of every session (fractions by seeded sampling)', undefined)
     .option('--speed <x>', 'time compression: 2 replays twice as fast')
     .option('--duration <d>', 'run length: loops the recording, or stops early (e.g. 5m)')
@@ -73,7 +83,7 @@ export function registerReplay(program: Command): void {
       try {
         const gating = flags.failOn.length + config.thresholds.length > 0 ? await import('./replay-gates.js') : null;
         const gates = gating ? gating.prepareGates(flags.failOn, config.thresholds, flags.scenario) : [];
-        await execute(config, flags, gates, gating);
+        await executeSeries(config, flags, gates, gating);
       } finally {
         config.source.close();
       }
@@ -84,6 +94,8 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const scenario: Scenario = f.scenario ? loadScenario(f.scenario) : {};
   const sr = scenario.replay ?? {};
   const target = parseTarget(f.target);
+  const against = f.against === undefined ? undefined : parseOrigin(f.against, '--against');
+  const repeat = parsePositiveInt(f.repeat, '--repeat');
   const scale = f.scale !== undefined ? parsePositiveNumber(f.scale, '--scale') : (sr.scale ?? 1);
   const speed = f.speed !== undefined ? parsePositiveNumber(f.speed, '--speed') : (sr.speed ?? 1);
   const durationText = f.duration ?? sr.duration;
@@ -102,6 +114,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const shard = parseShard(f.shard);
   const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
   const httpClient = f.httpClient === undefined ? undefined : chooseHttpClient(parseHttpClient(f.httpClient), target, headers.map((h) => h.name));
+  const againstClient = f.httpClient === undefined || against === undefined ? undefined : chooseHttpClient(parseHttpClient(f.httpClient), against, headers.map((h) => h.name));
   const flagSecrets = Object.fromEntries(f.secret.map((s) => parseSecretFlag(s, process.env)));
   const startAtMs = f.startAt !== undefined ? parseStartAt(f.startAt, Date.now()) : undefined;
   const maxSendLagUs = parseDurationUs(f.maxSendLag, '--max-send-lag', 'ms');
@@ -118,8 +131,10 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     plannedUs,
     connections,
   };
-  if (source.upstream !== null && new URL(source.upstream).origin === target) {
-    warn(`--target ${target} is the origin this recording was made from`);
+  for (const [flag, origin] of [['--target', target], ['--against', against]] as const) {
+    if (origin !== undefined && source.upstream !== null && new URL(source.upstream).origin === origin) {
+      warn(`${flag} ${origin} is the origin this recording was made from`);
+    }
   }
   const secrets = { ...source.replaySecrets, ...flagSecrets };
   const defaulted = Object.keys(source.replaySecrets ?? {}).filter((name) => !(name in flagSecrets));
@@ -135,44 +150,107 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
     nodeVersion: process.version,
     out: outPath,
     thresholds: scenario.thresholds ?? [],
+    repeat,
+    ...(against === undefined ? {} : { against: { target: against, ...(againstClient === undefined ? {} : { httpClient: againstClient }) } }),
     ...(startAtMs === undefined ? {} : { startAtMs }),
     ...(httpClient === undefined ? {} : { httpClient }),
   };
 }
 
-async function execute(config: CliConfig, f: ReplayFlags, gates: Gate[], gating: typeof import('./replay-gates.js') | null): Promise<void> {
-  await probeTarget(config.target, Math.min(5000, Math.round(config.plan.timeoutUs / 1000)));
-  const running = startReplay(config);
-  const onSignal = (): void => running.stop();
+/**
+ * Runs the replay `config.repeat` times (`--repeat`), one complete run after
+ * another, each written to its numbered file; every run is made and written
+ * even when an earlier one was invalid or failed a gate, and the worst
+ * verdict is thrown at the end. SIGINT stops the run going on and the series.
+ */
+async function executeSeries(config: CliConfig, f: ReplayFlags, gates: Gate[], gating: typeof import('./replay-gates.js') | null): Promise<void> {
+  const probeMs = Math.min(5000, Math.round(config.plan.timeoutUs / 1000));
+  await probeTarget(config.target, probeMs);
+  if (config.against !== undefined) await probeTarget(config.against.target, probeMs);
+  const interrupt: Interrupt = { requested: false, running: null };
+  const onSignal = (): void => {
+    interrupt.requested = true;
+    interrupt.running?.stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const verdicts: RunVerdict[] = [];
+  const docs: unknown[] = [];
+  try {
+    for (let i = 1; i <= config.repeat && !interrupt.requested; i++) {
+      const named = numberedRun(config.out, config.label, i, config.repeat);
+      // only the first run waits for --start-at; the later ones start when the one before ends
+      const { startAtMs, ...rest } = config;
+      const run: CliConfig = { ...rest, ...named, ...(i === 1 && startAtMs !== undefined ? { startAtMs } : {}) };
+      if (config.repeat > 1 && !f.quiet) err(`flashback replay: run ${i} of ${config.repeat} -> ${named.out}`);
+      const { doc, error } = await execute(run, f, gates, gating, interrupt);
+      docs.push(doc);
+      verdicts.push({ out: named.out, error });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // one JSON document on stdout: the run's summary, or a list of them for a series
+  if (f.json) out(JSON.stringify(config.repeat === 1 ? docs[0] : docs, null, 2));
+  const error = seriesVerdict(verdicts);
+  if (error) throw error;
+}
+
+/** One run: replays, writes run.json, prints its summary; returns the `--json` summary and its verdict (invalid, or a gate failed). */
+async function execute(
+  config: CliConfig, f: ReplayFlags, gates: Gate[], gating: typeof import('./replay-gates.js') | null, interrupt: Interrupt,
+): Promise<{ doc: unknown; error: FlashbackError | null }> {
+  const running = startReplay(config);
+  interrupt.running = running;
   const ticker = f.quiet ? null : startProgress(running, config.plan.plannedUs);
   let result: RunResult;
   try {
     result = await running.result;
   } finally {
+    interrupt.running = null;
     if (ticker) clearInterval(ticker);
     if (!f.quiet && process.stderr.isTTY) process.stderr.write('\n');
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
   writeRunResult(config.out, result);
   const summary = routeRows(result);
   const judged = result.valid && gating !== null ? gating.judgeRun(gates, result) : null;
-  if (f.json) {
-    out(JSON.stringify({
-      out: config.out, valid: result.valid, invalidReasons: result.invalidReasons, totals: result.totals,
-      overall: summary.overall, routes: summary.routes, gates: judged?.json ?? [],
-    }, null, 2));
-  } else if (!f.quiet) {
-    printSummary(result, summary, config.out);
-  }
+  const doc = {
+    out: config.out, valid: result.valid, invalidReasons: result.invalidReasons, totals: result.totals,
+    overall: summary.overall, routes: summary.routes, gates: judged?.json ?? [],
+    ...(result.against === undefined ? {} : { against: againstJson(result.against) }),
+  };
+  if (!f.json && !f.quiet) printSummary(result, summary, config.out);
   if (!result.valid) {
-    throw new RunError(`the run is not a valid measurement: ${result.invalidReasons.join('; ')}`, { hint: `figures written to ${config.out} anyway` });
+    return { doc, error: new RunError(`the run is not a valid measurement: ${result.invalidReasons.join('; ')}`, { hint: `figures written to ${config.out} anyway` }) };
   }
-  if (judged === null) return;
+  if (judged === null) return { doc, error: null };
   if (!f.json && !f.quiet) for (const line of judged.lines) out(line);
-  if (judged.error) throw judged.error;
+  return { doc, error: judged.error };
+}
+
+/** The `--json` summary of a paired run's baseline: its target, validity, totals and overall figures. */
+function againstJson(against: RunResult): Record<string, unknown> {
+  return {
+    target: against.target, label: against.label, valid: against.valid, invalidReasons: against.invalidReasons,
+    totals: against.totals, overall: routeRows(against).overall,
+  };
+}
+
+/** The lines saying a run was paired: each side's requests, p50/p95/p99, send lag and (own) validity. */
+function pairedLines(result: RunResult, overall: RowSummary): string[] {
+  const against = result.against!;
+  const width = Math.max(result.target.length, against.target.length);
+  // the candidate's own verdict: the paired result also lists the baseline's reasons ("against: ...")
+  const candidateValid = result.invalidReasons.every((r) => r.startsWith('against: '));
+  const side = (name: string, r: RunResult, o: RowSummary, valid: boolean): string =>
+    `  ${name} ${r.target.padEnd(width)}  ${o.requests} requests  p50 ${percentileText(o.percentiles.p50, 'p50')}  p95 ${percentileText(o.percentiles.p95, 'p95')}  p99 ${percentileText(o.percentiles.p99, 'p99')}` +
+    `  send lag p99 ${formatUs(r.totals.sendLagP99Us)}${valid ? '' : '  (NOT valid)'}`;
+  return [
+    'Paired run: every request went to both targets at the same intended time (the table below is the candidate\'s)',
+    side('candidate (--target) ', result, overall, candidateValid),
+    side('baseline  (--against)', against, routeRows(against).overall, against.valid),
+  ];
 }
 
 function progressLine(running: RunningReplay, plannedUs: number): string {
@@ -206,6 +284,7 @@ function printSummary(result: RunResult, s: RouteRows, outPath: string): void {
   const t = result.totals;
   out(`Replayed ${t.requests} requests in ${t.sessions} sessions against ${result.target} in ${formatUs(result.durationUs)}` +
     ` (${Math.round(t.requests / Math.max(result.durationUs / 1e6, 1e-6))} req/s); send lag p99 ${formatUs(t.sendLagP99Us)}`);
+  if (result.against) for (const line of pairedLines(result, s.overall)) out(line);
   const table = new Table({
     head: ['route', 'requests', 'errors', 'mismatch', 'P50', 'P95', 'P99', 'max'],
     style: tableStyle(),
