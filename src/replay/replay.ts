@@ -1,5 +1,6 @@
 import { arch, cpus, hostname, platform } from 'node:os';
 import { mergeSegmentLists } from '../measure/merge.js';
+import { pairRuns } from '../measure/paired-run.js';
 import { segmentTotals } from '../measure/segment-totals.js';
 import { RUN_RESULT_FORMAT, RUN_RESULT_VERSION, type RunPlan, type RunResult } from '../model/run-result.js';
 import { chooseHttpClient } from './http-client.js';
@@ -87,16 +88,6 @@ function sideResult(config: ReplayConfig, plan: RunPlan, target: string, label: 
 }
 
 /**
- * A paired result: the candidate with the baseline nested in `against`. It
- * is valid only when both runs are; the baseline's reasons are listed after
- * the candidate's, each starting `against: `.
- */
-export function pairResults(candidate: RunResult, against: RunResult): RunResult {
-  const reasons = [...candidate.invalidReasons, ...against.invalidReasons.map((r) => `against: ${r}`)];
-  return { ...candidate, valid: candidate.valid && against.valid, invalidReasons: reasons, against };
-}
-
-/**
  * Starts a replay: runs the plan on `plan.workers` threads (each takes a
  * seeded share of the clones, like `--shard` across machines), merges their
  * histograms and builds the {@link RunResult} with its validity. With
@@ -144,7 +135,7 @@ export function startReplay(config: ReplayConfig): RunningReplay {
     const candidate = sideResult(config, plan, config.target, config.label, done);
     if (against === undefined) return candidate;
     const baseline = sideResult(config, plan, against.target, againstLabel(config.label), done.map((s) => s.against!));
-    return pairResults(candidate, baseline);
+    return pairRuns(candidate, baseline);
   })();
   return {
     progress: () => {

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
+import { splitPairedRun } from '../../measure/paired-run.js';
 import { writeRunResult } from '../../measure/run-file.js';
 import { RunError, UsageError, type FlashbackError } from '../../model/errors.js';
 import type { RunPlan, RunResult } from '../../model/run-result.js';
@@ -241,8 +242,8 @@ function againstJson(against: RunResult): Record<string, unknown> {
 function pairedLines(result: RunResult, overall: RowSummary): string[] {
   const against = result.against!;
   const width = Math.max(result.target.length, against.target.length);
-  // the candidate's own verdict: the paired result also lists the baseline's reasons ("against: ...")
-  const candidateValid = result.invalidReasons.every((r) => r.startsWith('against: '));
+  // the candidate's own verdict: the paired result also lists the baseline's reasons
+  const candidateValid = splitPairedRun(result).candidate.valid;
   const side = (name: string, r: RunResult, o: RowSummary, valid: boolean): string =>
     `  ${name} ${r.target.padEnd(width)}  ${o.requests} requests  p50 ${percentileText(o.percentiles.p50, 'p50')}  p95 ${percentileText(o.percentiles.p95, 'p95')}  p99 ${percentileText(o.percentiles.p99, 'p99')}` +
     `  send lag p99 ${formatUs(r.totals.sendLagP99Us)}${valid ? '' : '  (NOT valid)'}`;
