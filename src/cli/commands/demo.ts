@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readRunResult } from '../../measure/run-file.js';
+import { splitPairedRun } from '../../measure/paired-run.js';
+import { readRunResult, writeRunResult } from '../../measure/run-file.js';
 import { RunError, UsageError } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
 import { formatUs, parseDurationUs, parsePositiveInt, parsePositiveNumber } from '../../model/units.js';
@@ -21,6 +22,7 @@ interface DemoOptions {
   out: string;
   workers?: string;
   quick?: boolean;
+  paired?: boolean;
 }
 
 /** Settings of one demo run, after presets and flags. */
@@ -33,6 +35,8 @@ interface DemoSettings {
   seed: number;
   dir: string;
   workers: number | null;
+  /** One paired replay (tuned --target, naive --against) instead of two replays one after the other. */
+  paired: boolean;
 }
 
 /**
@@ -62,6 +66,7 @@ export function registerDemo(program: Command): void {
     .option('--seed <n>', 'seed for the catalogue, the shoppers and the replay', '1')
     .option('--workers <n>', 'replay worker threads (default: replay\'s own, cores - 1)')
     .option('--quick', `small preset for CI: --scale ${QUICK.scale} --duration ${QUICK.duration} (flags still win)`)
+    .option('--paired', 'replay once, paired: fresh tuned and naive storefronts side by side, every request sent to both at the same time (replay --target tuned --against naive)')
     .option('--out <dir>', 'where the recording and the reports go', 'reports/demo')
     .action(async (opts: DemoOptions) => {
       await runDemo(settingsOf(opts));
@@ -87,6 +92,7 @@ function settingsOf(opts: DemoOptions): DemoSettings {
     seed: parsePositiveInt(opts.seed, '--seed'),
     dir: resolve(opts.out),
     workers: opts.workers === undefined ? null : parsePositiveInt(opts.workers, '--workers'),
+    paired: Boolean(opts.paired),
   };
 }
 
@@ -97,7 +103,8 @@ async function runDemo(s: DemoSettings): Promise<void> {
   for (const f of [recording, `${recording}.partial`, `${recording}-wal`, `${recording}-shm`]) rmSync(f, { force: true });
   const started = Date.now();
   const children: FlashbackChild[] = [];
-  const step = (n: number, text: string) => out(colour.bold(`\n[${n}/6] ${text}`));
+  const steps = s.paired ? 5 : 6;
+  const step = (n: number, text: string) => out(colour.bold(`\n[${n}/${steps}] ${text}`));
   const indent = (line: string) => out(colour.dim(`      ${line}`));
 
   const startStorefront = async (profile: 'naive' | 'tuned'): Promise<{ url: string; child: FlashbackChild }> => {
@@ -136,33 +143,50 @@ async function runDemo(s: DemoSettings): Promise<void> {
     if (recStatus !== 0) throw new RunError(`the recorder failed (exit ${recStatus})`);
     await shop.child.stop();
 
-    const replay = async (profile: 'naive' | 'tuned', file: string): Promise<void> => {
-      const target = await startStorefront(profile);
-      indent(`fresh ${profile} storefront at ${target.url}`);
+    /** Replays against `profiles` (fresh storefronts: the first is --target, a second --against) into `file`. */
+    const replay = async (profiles: Array<'naive' | 'tuned'>, file: string): Promise<void> => {
+      const targets = [];
+      for (const profile of profiles) {
+        const target = await startStorefront(profile);
+        indent(`fresh ${profile} storefront at ${target.url}`);
+        targets.push(target);
+      }
+      const name = profiles.join(' vs ');
       const run = spawnFlashback(
-        ['replay', recording, '--target', target.url, '--scale', String(s.scale), '--seed', String(s.seed),
-          '--label', profile, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)])],
-        // progress and verdict lines; the replay's own per-route table is left for step 6
+        ['replay', recording, '--target', targets[0]!.url, ...(targets[1] ? ['--against', targets[1].url] : []),
+          '--scale', String(s.scale), '--seed', String(s.seed),
+          '--label', profiles[0]!, '--out', file, ...(s.workers === null ? [] : ['--workers', String(s.workers)])],
+        // progress and verdict lines; the replay's own per-route table is left for the comparison
         (line) => {
           if (!/^[┌│├└]/.test(line)) indent(line);
         },
       );
       children.push(run);
       const status = await run.exited;
-      await target.child.stop();
+      await Promise.all(targets.map((t) => t.child.stop()));
       if (status === 3 && run.lines.some((l) => l.includes('not a valid measurement'))) {
-        warn(`the ${profile} replay is not a valid measurement (see above); the comparison will say so`);
-      } else if (status !== 0) throw new RunError(`the ${profile} replay failed (exit ${status})`);
+        warn(`the ${name} replay is not a valid measurement (see above); the comparison will say so`);
+      } else if (status !== 0) throw new RunError(`the ${name} replay failed (exit ${status})`);
     };
 
     const baseline = join(s.dir, 'baseline.json');
     const candidate = join(s.dir, 'candidate.json');
-    step(4, `Replaying the recording at ${s.scale}x against a fresh naive storefront (baseline)`);
-    await replay('naive', baseline);
-    step(5, `Replaying the recording at ${s.scale}x against a fresh tuned storefront (candidate)`);
-    await replay('tuned', candidate);
+    const pair = join(s.dir, 'pair.json');
+    if (s.paired) {
+      step(4, `Replaying the recording once at ${s.scale}x, paired: fresh tuned (candidate) and naive (baseline) storefronts side by side, every request sent to both`);
+      await replay(['tuned', 'naive'], pair);
+      // report diff compares two files: the paired run's two sides, split
+      const { baseline: naive, candidate: tuned } = splitPairedRun(readRunResult(pair));
+      writeRunResult(baseline, { ...naive, label: 'naive' });
+      writeRunResult(candidate, tuned);
+    } else {
+      step(4, `Replaying the recording at ${s.scale}x against a fresh naive storefront (baseline)`);
+      await replay(['naive'], baseline);
+      step(5, `Replaying the recording at ${s.scale}x against a fresh tuned storefront (candidate)`);
+      await replay(['tuned'], candidate);
+    }
 
-    step(6, 'Comparing baseline and candidate by route and cohort');
+    step(steps, 'Comparing baseline and candidate by route and cohort');
     const files = ['report.md', 'report.html'];
     const r = spawnFlashback(['report', 'diff', baseline, candidate, ...files.flatMap((f) => ['--out', join(s.dir, f)])]);
     const status = await r.exited;
@@ -189,8 +213,8 @@ async function runDemo(s: DemoSettings): Promise<void> {
     }
     const seconds = Math.round((Date.now() - started) / 1000);
     out('');
-    out(`Done in ${seconds}s (recorded ${s.duration} of shoppers, replayed at ${s.scale}x). Wrote:`);
-    for (const f of ['recording.db', 'baseline.json', 'candidate.json', ...files]) out(`  ${join(s.dir, f)}`);
+    out(`Done in ${seconds}s (recorded ${s.duration} of shoppers, replayed at ${s.scale}x${s.paired ? ', paired' : ''}). Wrote:`);
+    for (const f of ['recording.db', ...(s.paired ? ['pair.json'] : []), 'baseline.json', 'candidate.json', ...files]) out(`  ${join(s.dir, f)}`);
     const invalid = Object.entries(runs).filter(([, run]) => !run.valid).map(([name]) => name);
     if (invalid.length > 0) {
       throw new RunError(`the ${invalid.join(' and ')} replay is not a valid measurement: the load generator fell behind`, {
