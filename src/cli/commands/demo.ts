@@ -175,7 +175,7 @@ async function runDemo(s: DemoSettings): Promise<void> {
     if (s.paired) {
       step(4, `Replaying the recording once at ${s.scale}x, paired: fresh tuned (candidate) and naive (baseline) storefronts side by side, every request sent to both`);
       await replay(['tuned', 'naive'], pair);
-      // report diff compares two files: the paired run's two sides, split
+      // each side on its own too, for report show and the headline; the diff reads pair.json (a paired diff)
       const { baseline: naive, candidate: tuned } = splitPairedRun(readRunResult(pair));
       writeRunResult(baseline, { ...naive, label: 'naive' });
       writeRunResult(candidate, tuned);
@@ -188,7 +188,8 @@ async function runDemo(s: DemoSettings): Promise<void> {
 
     step(steps, 'Comparing baseline and candidate by route and cohort');
     const files = ['report.md', 'report.html'];
-    const r = spawnFlashback(['report', 'diff', baseline, candidate, ...files.flatMap((f) => ['--out', join(s.dir, f)])]);
+    const compared = s.paired ? [pair] : [baseline, candidate];
+    const r = spawnFlashback(['report', 'diff', ...compared, ...files.flatMap((f) => ['--out', join(s.dir, f)])]);
     const status = await r.exited;
     // 1: a gate failed; 3: a run is not a valid measurement (the report says so in a banner).
     if (status !== 0 && status !== 1 && status !== 3) {
@@ -196,7 +197,7 @@ async function runDemo(s: DemoSettings): Promise<void> {
     }
     // the route view and one cohort view here; report.md and report.html have every view
     for (const by of ['route', 'device']) {
-      const table = spawnFlashback(['report', 'diff', baseline, candidate, '--by', by, '--top', '12'], (line) => out(line));
+      const table = spawnFlashback(['report', 'diff', ...compared, '--by', by, '--top', '12'], (line) => out(line));
       await table.exited;
     }
 
