@@ -59,6 +59,7 @@ const { values } = parseArgs({
 });
 
 const root = resolve(import.meta.dirname, '..');
+const { seededRandom } = await import(join(root, 'dist/model/seeded-random.js'));
 const bin = join(root, 'bin/flashback.js');
 const GATES = ['--fail-on', 'p50:+10%', '--fail-on', 'p95:+10%'];
 const SLOW = 1.1;
@@ -107,16 +108,6 @@ const shortSame = seconds(manifest.short) === seconds(manifest.duration);
 const scale = manifest.rate / RECORDED_RATE;
 
 // --- the recording: 100 sessions, each /a /b /c twice in a seeded order ----------------------
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function ensureAbcRecording(path) {
   if (existsSync(path)) return path;
@@ -124,7 +115,7 @@ async function ensureAbcRecording(path) {
   const partial = `${path}.gen`;
   rmSync(partial, { force: true });
   const w = await RecordingWriter.create(partial, { source: 'generated', upstream: null, toolVersion: 'bench', redacted: false });
-  const rnd = mulberry32(7);
+  const rnd = seededRandom(7);
   for (let s = 0; s < SESSIONS; s++) {
     const order = ['/a', '/a', '/b', '/b', '/c', '/c'];
     for (let i = order.length - 1; i > 0; i--) {
@@ -250,7 +241,7 @@ if (!values.reuse) {
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   const rec = await ensureAbcRecording(join(values.dir, 'abc-100x6.db'));
-  const rnd = mulberry32(manifest.seed);
+  const rnd = seededRandom(manifest.seed);
   const drawEnv = () => 1 + manifest.shift * (2 * rnd() - 1);
   const plan = [];
   const main = scenarios.has('aa') || scenarios.has('set') || scenarios.has('slow') || (scenarios.has('short') && shortSame);

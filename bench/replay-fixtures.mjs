@@ -154,3 +154,22 @@ export async function startCountingServer(cpu = '0') {
     close: () => server.stdin.end(),
   };
 }
+
+/**
+ * Send lag percentiles over every segment of a run.json, µs. `decodeHistogram`
+ * is the built `measure/histogram` one (after `initHistograms()`).
+ */
+export function sendLagOf(decodeHistogram, run) {
+  let h = null;
+  for (const s of run.segments) {
+    const x = decodeHistogram(s.histograms.sendLag);
+    if (h === null) h = x;
+    else {
+      h.add(x);
+      x.destroy();
+    }
+  }
+  const r = { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue };
+  h.destroy();
+  return r;
+}

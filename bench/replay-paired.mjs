@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRecording, measureChild, median, pinned, startTrivialServer } from './replay-fixtures.mjs';
+import { ensureRecording, measureChild, median, pinned, sendLagOf, startTrivialServer } from './replay-fixtures.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -35,21 +35,6 @@ const rate = Number(values.rate);
 const a = await startTrivialServer('0');
 const b = await startTrivialServer('0');
 
-/** Send lag percentiles over every segment of a run, µs. */
-function sendLag(run) {
-  let h = null;
-  for (const s of run.segments) {
-    const x = decodeHistogram(s.histograms.sendLag);
-    if (h === null) h = x;
-    else {
-      h.add(x);
-      x.destroy();
-    }
-  }
-  const r = { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue };
-  h.destroy();
-  return r;
-}
 
 async function run(paired, i) {
   const out = join(dir, `paired-${i}.json`);
@@ -63,7 +48,7 @@ async function run(paired, i) {
   const requests = r.totals.requests + (r.against?.totals.requests ?? 0);
   return {
     requests, reqPerS: requests / (r.durationUs / 1e6), cpuUsPerReq: (m.cpuSeconds * 1e6) / requests,
-    lag: sendLag(r), againstLag: r.against ? sendLag(r.against) : null,
+    lag: sendLagOf(decodeHistogram, r), againstLag: r.against ? sendLagOf(decodeHistogram, r.against) : null,
   };
 }
 

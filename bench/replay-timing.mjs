@@ -25,7 +25,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRecording, measureChild, median, pinned, startCountingServer } from './replay-fixtures.mjs';
+import { ensureRecording, measureChild, median, pinned, sendLagOf, startCountingServer } from './replay-fixtures.mjs';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -71,21 +71,6 @@ async function peakConnections() {
   return (await server.counts()).peak;
 }
 
-/** Send lag percentiles over every segment of a run.json, µs. */
-function sendLag(run) {
-  let h = null;
-  for (const s of run.segments) {
-    const x = decodeHistogram(s.histograms.sendLag);
-    if (h === null) h = x;
-    else {
-      h.add(x);
-      x.destroy();
-    }
-  }
-  const r = { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue };
-  h.destroy();
-  return r;
-}
 
 async function flashback(bin, rate, mode, i) {
   const out = join(dir, `timing-${i}.json`);
@@ -102,7 +87,7 @@ async function flashback(bin, rate, mode, i) {
   const n = run.totals.requests;
   return {
     requests: n, errors: run.totals.errors, unsent: run.totals.unsent, reqPerS: n / (run.durationUs / 1e6),
-    cpuUsPerReq: (m.cpuSeconds * 1e6) / n, conns: await peakConnections(), markCompacts, scavenges, ...sendLag(run),
+    cpuUsPerReq: (m.cpuSeconds * 1e6) / n, conns: await peakConnections(), markCompacts, scavenges, ...sendLagOf(decodeHistogram, run),
   };
 }
 
