@@ -1,6 +1,5 @@
 import { InputError, UsageError } from '../model/errors.js';
 import type { RunResult } from '../model/run-result.js';
-import { createHistogram } from '../measure/histogram.js';
 import {
   blockAxis,
   drawnIndex,
@@ -35,7 +34,7 @@ import {
   type RowSummary,
   type ShiftFigure,
 } from './types.js';
-import { cohortDimensions, decodeSegments, groupSegments, viewSpecs, type DecodedSegment, type MergedGroup } from './views.js';
+import { cohortDimensions, decodeSegments, groupSegments, poolGroups, viewSpecs, type DecodedSegment, type MergedGroup } from './views.js';
 
 /** Defaults of `report diff`: 5% and 1 ms floors, 1,000 resamples, 95% intervals. */
 export const DEFAULT_DIFF_OPTIONS: DiffOptions = {
@@ -111,9 +110,7 @@ export function compareRuns(input: DiffInput, options: CompareOptions = {}, fram
     );
   }
   const views: DiffView[] = viewSpecs(options.by, cohortDimensions(...baselines, candidate)).map((spec) => {
-    const rows = frame.rows(
-      frame.groupRows((d) => groupSegments(d, spec)),
-    );
+    const rows = spec.byRoute && spec.dimensions.length === 0 ? frame.routeRows() : frame.rows(frame.groupRows((d) => groupSegments(d, spec)));
     rows.sort(compareDiffRows);
     const top = options.top ?? rows.length;
     return { name: spec.name, rows: rows.slice(0, top), omitted: Math.max(0, rows.length - top) };
@@ -272,6 +269,11 @@ export class DiffFrame {
   /** Decoded segments of each baseline run and of the candidate, for rows built from scopes. */
   decoded(): { base: DecodedSegment[][]; cand: DecodedSegment[] } {
     return { base: this.decodedBase, cand: this.decodedCand };
+  }
+
+  /** The route view's rows, judged from the route statistics the shift is taken over (not resampled again). */
+  routeRows(): DiffRow[] {
+    return this.routes().map((s) => this.diffRow(s));
   }
 
   /** Judges rows: their deltas, intervals and verdicts. */
@@ -608,24 +610,6 @@ function pct(logRatio: number): number {
 
 function share(count: number, errors: number): number {
   return count > 0 ? (errors / count) * 100 : 0;
-}
-
-/** One group from the same row in several runs (a baseline set): histograms added, counts summed. */
-export function poolGroups(groups: MergedGroup[]): MergedGroup {
-  if (groups.length === 1) return groups[0]!;
-  const response = createHistogram({ wasm: false });
-  const sendLag = createHistogram({ wasm: false });
-  const out: MergedGroup = { ...groups[0]!, count: 0, errors: 0, serverErrors: 0, mismatches: 0, response, sendLag, windowLists: [] };
-  for (const g of groups) {
-    out.count += g.count;
-    out.errors += g.errors;
-    out.serverErrors += g.serverErrors;
-    out.mismatches += g.mismatches;
-    response.add(g.response);
-    sendLag.add(g.sendLag);
-    out.windowLists.push(...g.windowLists);
-  }
-  return out;
 }
 
 function insufficient(base: number | null, cand: number | null, note: string): Delta {

@@ -157,6 +157,29 @@ export function mergeGroup(key: string, route: string | null, cohort: Cohort, pa
   return group;
 }
 
+/**
+ * One group from the same row in several runs (a baseline set): histograms
+ * added (the parts left untouched), counts summed, window lists kept per
+ * part.
+ */
+export function poolGroups(groups: MergedGroup[]): MergedGroup {
+  if (groups.length === 1) return groups[0]!;
+  const out: MergedGroup = {
+    ...groups[0]!,
+    count: 0, errors: 0, serverErrors: 0, mismatches: 0,
+    response: addAll(groups.map((g) => g.response)),
+    sendLag: addAll(groups.map((g) => g.sendLag)),
+    windowLists: groups.flatMap((g) => g.windowLists),
+  };
+  for (const g of groups) {
+    out.count += g.count;
+    out.errors += g.errors;
+    out.serverErrors += g.serverErrors;
+    out.mismatches += g.mismatches;
+  }
+  return out;
+}
+
 function addAll(hists: Histogram[]): Histogram {
   const sum = createHistogram({ wasm: false });
   for (const h of hists) sum.add(h);
