@@ -2,6 +2,7 @@
 // way to measure a child process's CPU time (utime+stime of reaped children).
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 
 const CLK_TCK = 100;
 
@@ -172,4 +173,19 @@ export function sendLagOf(decodeHistogram, run) {
   const r = { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), p999: h.getValueAtPercentile(99.9), max: h.maxValue };
   h.destroy();
   return r;
+}
+
+/** Requests per second of {@link timingRecording} at --scale 1. */
+export const TIMING_BASE_RATE = 1000;
+
+/**
+ * The recording of bench/replay-timing.mjs (and replay-paired.mjs): 1,000
+ * sessions 4 ms apart (250 sessions/s), 4 requests each 1 ms long with 100 ms
+ * of think time between them: 1,000 req/s at --scale 1, a 4.3 s recording
+ * that --duration loops. Returns its path under `dir`.
+ */
+export function timingRecording(dir) {
+  return ensureRecording(join(dir, 'timing-1000x4.db'), {
+    sessions: 1000, perSession: 4, durationUs: 1_000, gapUs: 100_000, sessionGapUs: 4_000,
+  });
 }

@@ -10,7 +10,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRecording, measureChild, median, pinned, sendLagOf, startTrivialServer } from './replay-fixtures.mjs';
+import { measureChild, median, pinned, sendLagOf, timingRecording, TIMING_BASE_RATE, startTrivialServer } from './replay-fixtures.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -26,11 +26,9 @@ const { decodeHistogram, initHistograms } = await import(join(root, 'dist/measur
 await initHistograms();
 const dir = '/tmp/flashback-bench';
 mkdirSync(dir, { recursive: true });
-const BASE_RATE = 1000;
-// the recording of bench/replay-timing.mjs: 1,000 req/s at --scale 1 (sessions of 4 GETs, 100 ms think time)
-const rec = await ensureRecording(join(dir, 'timing-1000x4.db'), {
-  sessions: 1000, perSession: 4, durationUs: 1_000, gapUs: 100_000, sessionGapUs: 4_000,
-});
+const BASE_RATE = TIMING_BASE_RATE;
+// the timing recording: 1,000 req/s at --scale 1 (sessions of 4 GETs, 100 ms think time)
+const rec = await timingRecording(dir);
 const rate = Number(values.rate);
 const a = await startTrivialServer('0');
 const b = await startTrivialServer('0');

@@ -25,7 +25,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureRecording, measureChild, median, pinned, sendLagOf, startCountingServer } from './replay-fixtures.mjs';
+import { measureChild, median, pinned, sendLagOf, timingRecording, TIMING_BASE_RATE, startCountingServer } from './replay-fixtures.mjs';
 
 const { values, positionals } = parseArgs({
   options: {
@@ -57,12 +57,9 @@ await initHistograms();
 
 const dir = '/tmp/flashback-bench';
 mkdirSync(dir, { recursive: true });
-// 1,000 sessions 4 ms apart (250 sessions/s), 4 requests each 1 ms long with 100 ms of think
-// time between them: 1,000 req/s at --scale 1, a 4.3 s recording that --duration loops.
-const BASE_RATE = 1000;
-const rec = await ensureRecording(join(dir, 'timing-1000x4.db'), {
-  sessions: 1000, perSession: 4, durationUs: 1_000, gapUs: 100_000, sessionGapUs: 4_000,
-});
+const BASE_RATE = TIMING_BASE_RATE;
+// the timing recording: 1,000 req/s at --scale 1 (sessions of 4 GETs, 100 ms think time)
+const rec = await timingRecording(dir);
 
 // A trivial keep-alive server that reports the most connections it had open at once since the last query.
 const server = await startCountingServer('0');
