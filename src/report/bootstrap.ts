@@ -1,5 +1,5 @@
 import { seededRandom } from '../model/seeded-random.js';
-import { bucketValueUs } from '../measure/window-buckets.js';
+import { BUCKETS_PER_OCTAVE, bucketValueUs } from '../measure/window-buckets.js';
 import type { WindowCounts } from '../model/run-result.js';
 
 /**
@@ -8,7 +8,8 @@ import type { WindowCounts } from '../model/run-result.js';
  * was doing then, so resampling blocks (not requests) keeps that dependence.
  * Each resample draws as many blocks as a run has, with replacement, and
  * reads percentiles off the sum of their log-bucket counts
- * (`measure/window-buckets`, ~2.2% wide). Seeded, so a report is reproducible.
+ * (`measure/window-buckets`, ~2.2% wide), interpolated within the bucket
+ * (see {@link interpolatedLog}). Seeded, so a report is reproducible.
  */
 
 /** Most blocks a run is cut into: longer runs get longer blocks. */
@@ -307,6 +308,39 @@ export function quantileInterval(xs: Float64Array, confidence: number, point: nu
   const lo = xs[Math.min(B - 1, Math.floor((alpha / 2) * B))]!;
   const hi = xs[Math.max(0, Math.ceil((1 - alpha / 2) * B) - 1)]!;
   return { point, lo, hi };
+}
+
+/** Requests at or under bucket index `i` of the blocks weighted by `weights` (all 1 when null; `nz`/`n` as in {@link percentileIndex}). */
+function cumAt(t: WindowTable, weights: Float64Array | null, nz: Int32Array | null, n: number, i: number): number {
+  if (i < 0) return 0;
+  const row = i * t.blocks;
+  let c = 0;
+  if (nz === null) {
+    for (let b = 0; b < t.blocks; b++) c += (weights === null ? 1 : weights[b]!) * t.cum[row + b]!;
+  } else {
+    for (let k = 0; k < n; k++) {
+      const b = nz[k]!;
+      c += weights![b]! * t.cum[row + b]!;
+    }
+  }
+  return c;
+}
+
+/**
+ * ln(µs) at percentile `p` of the blocks weighted by `weights`, read off
+ * bucket index `i` (from {@link percentileIndex}) by interpolating the rank
+ * within the bucket on the log scale: the rank's position among the
+ * bucket's requests places it between the bucket's edges. Without it every
+ * resampled percentile lands on a bucket's middle, and an interval of a few
+ * percent comes out in whole 2.2% steps (one bucket either way widens it by
+ * a bucket); with it the resampled figure moves smoothly with the draw.
+ */
+export function interpolatedLog(t: WindowTable, weights: Float64Array | null, nz: Int32Array | null, n: number, total: number, p: number, i: number): number {
+  const rank = Math.max(1, Math.floor((p / 100) * total + 0.5));
+  const below = cumAt(t, weights, nz, n, i - 1);
+  const inBucket = cumAt(t, weights, nz, n, i) - below;
+  const frac = inBucket > 0 ? Math.min(1, Math.max(0, (rank - below - 0.5) / inBucket)) : 0.5;
+  return ((t.minBucket + i + frac) / BUCKETS_PER_OCTAVE) * Math.LN2;
 }
 
 /** Bucket value of an index on a table's axis. */

@@ -4,7 +4,7 @@ import {
   blockAxis,
   drawnIndex,
   drawStrata,
-  indexUs,
+  interpolatedLog,
   MIN_JUDGED_BLOCKS,
   newDraw,
   normalQuantile,
@@ -384,7 +384,7 @@ export class DiffFrame {
       for (let i = 0; i < ps.length; i++) {
         fb = percentileIndex(bt, null, null, bt.blocks, nb, ps[i]!, fb);
         fc = percentileIndex(ct, null, null, ct.blocks, nc, ps[i]!, fc);
-        s.bucketPoint[i] = Math.log(indexUs(ct, fc) / indexUs(bt, fb));
+        s.bucketPoint[i] = interpolatedLog(ct, null, null, ct.blocks, nc, ps[i]!, fc) - interpolatedLog(bt, null, null, bt.blocks, nb, ps[i]!, fb);
       }
       s.errPoint = share(nc, weighted(ct.errors, null)) - share(nb, weighted(bt.errors, null));
     }
@@ -410,7 +410,7 @@ export class DiffFrame {
           }
           fb = drawnIndex(bt, db, nb, ps[i]!, fb);
           fc = drawnIndex(ct, dc, nc, ps[i]!, fc);
-          s.boot[i]![r] = Math.log(indexUs(ct, fc) / indexUs(bt, fb));
+          s.boot[i]![r] = interpolatedLog(ct, dc.weights, dc.nz, dc.n, nc, ps[i]!, fc) - interpolatedLog(bt, db.weights, db.nz, db.n, nb, ps[i]!, fb);
         }
         s.errBoot[r] = share(nc, weighted(ct.errors, dc.weights)) - share(nb, weighted(bt.errors, db.weights));
       }
@@ -419,12 +419,29 @@ export class DiffFrame {
 
   /**
    * The route rows the run-wide shift is taken over at percentile `i`: every
-   * route judged there (the row's own included: a median over three or more
-   * routes is not moved by one route's change), or null with fewer than three.
+   * route judged there, or null with fewer than three.
    */
   private shiftRoutes(i: number): RowStats[] | null {
     const judged = this.routes().filter((r) => r.judged[i]);
     return judged.length >= 3 ? judged : null;
+  }
+
+  /**
+   * The routes a row's own change is measured against at percentile `i`:
+   * the shift's routes less the row's own route when at least three others
+   * remain, else all of them. A median that includes the row's route is
+   * pulled toward it (with three routes, one 10% slower makes the median the
+   * larger of the other two, and its own change comes out short by about
+   * half a route's noise), so it is left out where the median of the others
+   * is still robust. A median of two is their mean, moved by half of either
+   * one's change: with three routes, leaving the row out would push half of
+   * a slowed route's change onto the routes beside it.
+   */
+  private othersOf(route: string | null, i: number): RowStats[] | null {
+    const all = this.shiftRoutes(i);
+    if (all === null || route === null) return all;
+    const others = all.filter((r) => r.input.route !== route);
+    return others.length >= 3 ? others : all;
   }
 
   private diffRow(s: RowStats): DiffRow {
@@ -467,7 +484,7 @@ export class DiffFrame {
     };
     let judged = { x: total, lo: tlo, hi: thi };
     const overall = s.input.route === null && Object.keys(s.input.cohort).length === 0;
-    const others = overall ? null : this.shiftRoutes(i);
+    const others = overall ? null : this.othersOf(s.input.route, i);
     if (others !== null) {
       const own = total - median(others.map((r) => r.point[i]!));
       const ownBoot = quantileInterval(this.medianBoot(others, i, s), this.opts.confidence, s.bucketPoint[i]! - median(others.map((r) => r.bucketPoint[i]!)));
@@ -547,14 +564,19 @@ export class DiffFrame {
     if (cached) return cached;
     let sum = 0;
     let df = 0;
+    let routes = 0;
     for (const r of this.routes()) {
-      const others = r.judged[i] ? this.shiftRoutes(i) : null;
+      const others = r.judged[i] ? this.othersOf(r.input.route, i) : null;
       if (others === null) continue;
       const sp = spreadOf(this.ownLevels(r, i, others));
       sum += sp.variance * sp.df;
       df += sp.df;
+      if (sp.df > 0) routes++;
     }
-    const pooled = { variance: df > 0 ? sum / df : 0, df };
+    // Each route's own levels are measured against the others, so R routes
+    // over k runs hold (k − 1)(R − 1) independent contrasts, not (k − 1)R:
+    // the t quantile takes that many degrees of freedom.
+    const pooled = { variance: df > 0 ? sum / df : 0, df: routes > 1 ? (df / routes) * (routes - 1) : df };
     this.pooledCache.set(i, pooled);
     return pooled;
   }
