@@ -1,6 +1,6 @@
 import { InputError } from '../model/errors.js';
 import type { ErrorKind } from '../model/exchange.js';
-import type { RunPlan, RunResult, SegmentResult, WindowCounts } from '../model/run-result.js';
+import type { RunPlan, RunResult, RunStart, SegmentResult, ShardStart, WindowCounts } from '../model/run-result.js';
 import type { Cohort } from '../model/session.js';
 import { decodeHistogram, encodeHistogram, percentilesOf, type Histogram } from './histogram.js';
 import { segmentTotals } from './segment-totals.js';
@@ -197,6 +197,31 @@ function checkComplete(count: number, held: ReadonlySet<number>): void {
 }
 
 /**
+ * The start of a merge: each shard's skew against the earliest intended
+ * start among them (shards given different `--start-at` times did not start
+ * together, and that shows as skew), the worst of them, and the largest
+ * send-lag limit. Null when no part was given `--start-at`.
+ */
+function mergeStarts(results: readonly RunResult[]): RunStart | null {
+  const withStart = results.filter((r): r is RunResult & { start: RunStart } => r.start !== undefined);
+  if (withStart.length === 0) return null;
+  const intendedMs = Math.min(...withStart.map((r) => Date.parse(r.start.intended)));
+  const shards: ShardStart[] = withStart.flatMap((r) => {
+    const offUs = (Date.parse(r.start.intended) - intendedMs) * 1000;
+    const own: ShardStart[] = r.start.shards ?? [{ shard: r.plan.shard.index, label: r.label, skewUs: r.start.skewUs, limitUs: r.start.limitUs }];
+    return own.map((s) => ({ ...s, skewUs: s.skewUs + offUs }));
+  });
+  shards.sort((a, b) => a.shard - b.shard);
+  const worst = shards.reduce((w, s) => (Math.abs(s.skewUs) > Math.abs(w.skewUs) ? s : w));
+  return { intended: new Date(intendedMs).toISOString(), skewUs: worst.skewUs, limitUs: Math.max(...shards.map((s) => s.limitUs)), shards };
+}
+
+/** Shards of a merge whose start was off by more than their send-lag limit, for `report merge` to name. */
+export function offStartShards(merged: RunResult): ShardStart[] {
+  return (merged.start?.shards ?? []).filter((s) => Math.abs(s.skewUs) > s.limitUs);
+}
+
+/**
  * Refuses a mix of paired runs (`replay --against`, with a nested
  * `against`) and plain ones: the merge would drop half of the pairs.
  */
@@ -247,7 +272,8 @@ export function mergeRuns(results: RunResult[]): RunResult {
   const endMs = Math.max(...results.map((r, i) => starts[i]! + r.durationUs / 1000));
   const sum = (f: (r: RunResult) => number): number => results.reduce((a, r) => a + f(r), 0);
   const reasons = [...new Set(results.flatMap((r) => r.invalidReasons.map((x) => (results.length > 1 ? `${r.label}: ${x}` : x))))];
-  const { mergedShards: _parts, against: _against, ...head } = first;
+  const { mergedShards: _parts, against: _against, start: _start, ...head } = first;
+  const start = mergeStarts(results);
   return {
     ...head,
     label: first.label,
@@ -271,6 +297,7 @@ export function mergeRuns(results: RunResult[]): RunResult {
     segments,
     mergedFrom: sum((r) => r.mergedFrom ?? 1),
     ...(held ? { mergedShards: [...held].sort((a, b) => a - b) } : {}),
+    ...(start === null ? {} : { start }),
     ...(paired ? { against: mergeRuns(results.map((r) => r.against!)) } : {}),
   };
 }

@@ -100,6 +100,34 @@ export interface RunTotals {
   sendLagP99Us: number;
 }
 
+/** One shard's start in a merge's {@link RunStart}. */
+export interface ShardStart {
+  /** `--shard` index (1-based). */
+  shard: number;
+  label: string;
+  /** Against the merge's intended start, µs (positive: late). */
+  skewUs: number;
+  /** That shard's send-lag limit, µs. */
+  limitUs: number;
+}
+
+/**
+ * When a run was told to start (`--start-at`) and when it did. A shard that
+ * starts late keeps the common time zero, so its first requests go out late;
+ * on a long run those can be too few to move its send lag p99, and this is
+ * what still shows it.
+ */
+export interface RunStart {
+  /** The intended start, ISO. */
+  intended: string;
+  /** When sending began against it, µs (positive: late); on a merge, the worst shard's. */
+  skewUs: number;
+  /** The run's send-lag limit (`--max-send-lag`), µs: a start off by more is named by `report merge`. */
+  limitUs: number;
+  /** On a merge: each shard's start (shards replayed without `--start-at` are absent). */
+  shards?: ShardStart[];
+}
+
 /** The result of one replay (or of a merge of shards): what `run.json` holds. */
 export interface RunResult {
   format: typeof RUN_RESULT_FORMAT;
@@ -123,6 +151,8 @@ export interface RunResult {
    * merges written before it existed, which cannot say).
    */
   mergedShards?: number[];
+  /** Set when the run was given `--start-at` (see {@link RunStart}). */
+  start?: RunStart;
   /**
    * Set by a paired replay (`replay --against URL`): the run against the
    * baseline target, made in the same process on the same schedule (each

@@ -1,4 +1,5 @@
 import { UsageError } from '../model/errors.js';
+import { parseDurationUs } from '../model/units.js';
 import type { RunPlan } from '../model/run-result.js';
 
 /** A header set on every replayed request (`--header 'Name: value'`). */
@@ -26,6 +27,57 @@ export function parseShard(text: string): { index: number; count: number } {
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index < 1 || index > count) {
     throw new UsageError(`--shard must be i/N with 1 <= i <= N, like 2/3 (got "${text}")`);
+  }
+  return { index, count };
+}
+
+/** The environment variables `--shard auto` reads. */
+export const SHARD_ENV = {
+  /** Set by a Kubernetes Indexed Job on each pod: 0 … completions − 1. */
+  k8sIndex: 'JOB_COMPLETION_INDEX',
+  /** 1-based, like `--shard i/N`: what a CI matrix sets. */
+  index: 'FLASHBACK_SHARD_INDEX',
+  count: 'FLASHBACK_SHARD_COUNT',
+} as const;
+
+/**
+ * Parses `--shard`: `i/N`, or `auto` / `auto/N`, which take the index from
+ * the environment (`JOB_COMPLETION_INDEX`, 0-based, as a Kubernetes Indexed
+ * Job sets it; or `FLASHBACK_SHARD_INDEX`, 1-based) and the count from
+ * `FLASHBACK_SHARD_COUNT` or the `/N`. Throws {@link UsageError} with one
+ * line naming the variables when they are missing or disagree.
+ */
+export function resolveShard(text: string, env: Record<string, string | undefined>): { index: number; count: number } {
+  const t = String(text).trim();
+  const auto = /^auto(?:\/(\d+))?$/.exec(t);
+  if (!auto) return parseShard(t);
+  const whole = (name: string): number => {
+    const v = env[name]!.trim();
+    if (!/^\d+$/.test(v)) throw new UsageError(`--shard auto: ${name} must be a whole number (got "${env[name]}")`);
+    return Number(v);
+  };
+  const has = (name: string): boolean => env[name] !== undefined && env[name]!.trim() !== '';
+  const fromK8s = has(SHARD_ENV.k8sIndex) ? whole(SHARD_ENV.k8sIndex) + 1 : null;
+  const fromVar = has(SHARD_ENV.index) ? whole(SHARD_ENV.index) : null;
+  if (fromK8s === null && fromVar === null) {
+    throw new UsageError(`--shard auto needs the shard index in ${SHARD_ENV.k8sIndex} (0-based, set by a Kubernetes Indexed Job) or ${SHARD_ENV.index} (1-based), and the count in ${SHARD_ENV.count} or --shard auto/N`);
+  }
+  if (fromK8s !== null && fromVar !== null && fromK8s !== fromVar) {
+    throw new UsageError(`--shard auto: ${SHARD_ENV.k8sIndex}=${env[SHARD_ENV.k8sIndex]} (shard ${fromK8s}) and ${SHARD_ENV.index}=${env[SHARD_ENV.index]} disagree`);
+  }
+  const inline = auto[1] !== undefined ? Number(auto[1]) : null;
+  const fromEnv = has(SHARD_ENV.count) ? whole(SHARD_ENV.count) : null;
+  if (inline === null && fromEnv === null) {
+    throw new UsageError(`--shard auto needs the shard count in ${SHARD_ENV.count} or as --shard auto/N`);
+  }
+  if (inline !== null && fromEnv !== null && inline !== fromEnv) {
+    throw new UsageError(`--shard auto/${inline} and ${SHARD_ENV.count}=${env[SHARD_ENV.count]} disagree on the shard count`);
+  }
+  const index = (fromK8s ?? fromVar)!;
+  const count = (inline ?? fromEnv)!;
+  if (count < 1 || index < 1 || index > count) {
+    const source = fromK8s !== null ? `${SHARD_ENV.k8sIndex}=${env[SHARD_ENV.k8sIndex]}` : `${SHARD_ENV.index}=${env[SHARD_ENV.index]}`;
+    throw new UsageError(`--shard auto: ${source} is not a shard of ${count} (shard ${index} of ${count})`);
   }
   return { index, count };
 }
@@ -122,12 +174,20 @@ export function parseSeed(text: string): number {
   return Number(BigInt.asUintN(32, BigInt(s)));
 }
 
-/** Parses `--start-at` (ISO time); refuses a time more than 1 s in the past (`nowMs`). */
+/**
+ * Parses `--start-at`: an ISO time, or an ISO epoch plus a delay
+ * (`2026-01-31T12:00:00Z+90s`: every shard given the same epoch starts 90 s
+ * after it, however late its pod or job was scheduled). Refuses a time more
+ * than 1 s in the past (`nowMs`).
+ */
 export function parseStartAt(text: string, nowMs: number): number {
-  const ms = Date.parse(String(text));
-  if (!Number.isFinite(ms) || !/^\d{4}-\d\d-\d\dT/.test(String(text))) {
-    throw new UsageError(`--start-at must be an ISO time like 2026-01-31T12:00:00Z (got "${text}")`);
+  const t = String(text).trim();
+  const m = /^(\d{4}-\d\d-\d\dT[^+]*(?:\+\d\d:?\d\d)?)(?:\+(\d[\w.]*))?$/.exec(t);
+  const epoch = m ? Date.parse(m[1]!) : NaN;
+  if (!m || !Number.isFinite(epoch)) {
+    throw new UsageError(`--start-at must be an ISO time like 2026-01-31T12:00:00Z, or one plus a delay like 2026-01-31T12:00:00Z+90s (got "${text}")`);
   }
+  const ms = epoch + (m[2] === undefined ? 0 : parseDurationUs(m[2], '--start-at delay') / 1000);
   if (ms < nowMs - 1000) throw new UsageError(`--start-at is in the past (${text}); shards started late would send late`);
   return ms;
 }

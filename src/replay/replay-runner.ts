@@ -46,6 +46,8 @@ export interface RunnerOutcome {
   unsent: number;
   droppedRedactedHeaders: number;
   interrupted: boolean;
+  /** With `startAtMs`: when sending began against it, µs (positive: late). */
+  startSkewUs?: number;
   /** A paired run's outcome against its baseline (`RunnerOptions.against`); never nested further. */
   against?: RunnerOutcome;
 }
@@ -145,6 +147,7 @@ export class ReplayRunner implements SlotOwner {
   private readCostUs = READ_COST_US;
   private t0 = 0;
   private startedAtMs = 0;
+  private startSkewUs: number | null = null;
   private stopped = false;
   private completed = false;
   private interrupted = false;
@@ -185,6 +188,7 @@ export class ReplayRunner implements SlotOwner {
     const lateMs = this.options.startAtMs === undefined ? 0 : Math.max(0, Date.now() - this.options.startAtMs);
     this.t0 = performance.now() - lateMs;
     this.startedAtMs = Date.now() - lateMs;
+    if (this.options.startAtMs !== undefined) this.startSkewUs = Math.round((performance.timeOrigin + performance.now() - this.options.startAtMs) * 1000);
     const outcome = new Promise<RunnerOutcome>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -609,6 +613,7 @@ export class ReplayRunner implements SlotOwner {
       unsent: s.unsent,
       droppedRedactedHeaders: s.dropped.count,
       interrupted: this.interrupted,
+      ...(this.startSkewUs === null ? {} : { startSkewUs: this.startSkewUs }),
     }));
     const [main, against] = outcomes;
     this.resolve?.(against === undefined ? main! : { ...main!, against });

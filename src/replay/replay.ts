@@ -69,6 +69,11 @@ function sideResult(config: ReplayConfig, plan: RunPlan, target: string, label: 
     errorKinds,
   });
   const first = done[0]!.outcome;
+  const skews = done.map((s) => s.outcome.startSkewUs).filter((x): x is number => x !== undefined);
+  const start =
+    config.startAtMs === undefined || skews.length === 0
+      ? null
+      : { intended: new Date(config.startAtMs).toISOString(), skewUs: worstSkew(skews), limitUs: config.maxSendLagUs };
   return {
     format: RUN_RESULT_FORMAT,
     version: RUN_RESULT_VERSION,
@@ -84,7 +89,13 @@ function sideResult(config: ReplayConfig, plan: RunPlan, target: string, label: 
     invalidReasons: reasons,
     totals,
     segments,
+    ...(start === null ? {} : { start }),
   };
+}
+
+/** The skew furthest from zero (the workers of one run each start on their own). */
+export function worstSkew(skews: readonly number[]): number {
+  return skews.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0);
 }
 
 /**

@@ -12,7 +12,7 @@ import { openRecordingSource } from '../../replay/open-recording.js';
 import { defaultConcurrency } from '../../replay/plan-concurrency.js';
 import { probeTarget } from '../../replay/probe-target.js';
 import {
-  autoWindowUs, parseConnections, parseHeaderFlag, parseMethods, parseOrigin, parseSecretFlag, parseSeed, parseShard, parseStartAt, parseTarget,
+  autoWindowUs, parseConnections, parseHeaderFlag, parseMethods, parseOrigin, parseSecretFlag, parseSeed, parseStartAt, resolveShard, parseTarget,
 } from '../../replay/replay-options.js';
 import { plannedSpanUs, startReplay, type ReplayConfig, type RunningReplay } from '../../replay/replay.js';
 import { pctText, percentileText } from '../../report/format.js';
@@ -62,8 +62,8 @@ export function registerReplay(program: Command): void {
     .option('--methods <list>', 'replay only these methods, e.g. GET,HEAD')
     .option('--routes <glob>', 'replay only routes whose template path matches, e.g. "/products/**"')
     .option('--seed <n>', 'seed of every random choice (sampling, jitter, shards)', '1')
-    .option('--shard <i/N>', 'take shard i of N of the sessions (run the others elsewhere, then report merge)', '1/1')
-    .option('--start-at <iso>', 'wall-clock time to start at, so shards begin together')
+    .option('--shard <i/N>', 'take shard i of N of the sessions (run the others elsewhere, then report merge); auto: the index from JOB_COMPLETION_INDEX (0-based) or FLASHBACK_SHARD_INDEX, the count from FLASHBACK_SHARD_COUNT or auto/N', '1/1')
+    .option('--start-at <iso>', 'wall-clock time to start at, so shards begin together: an ISO time, or an epoch plus a delay (2026-01-31T12:00:00Z+90s)')
     .option('--concurrency <c>', 'requests in flight at most (default: sized for the plan, see docs/replay.md); queueing counts in response time')
     .option('--connections <mode>', 'per-clone: each copy of a session opens its own connections, like a real user; shared: one keep-alive pool', 'per-clone')
     .option('--http-client <kind>', 'lean: flashback\'s own HTTP/1.1 client (default for http: targets); undici (always for https:)')
@@ -112,7 +112,7 @@ function buildConfig(recording: string, f: ReplayFlags): CliConfig {
   const rampUs = parseDurationUs(f.ramp, '--ramp');
   const seed = parseSeed(f.seed);
   const methods = f.methods !== undefined ? parseMethods(f.methods) : null;
-  const shard = parseShard(f.shard);
+  const shard = resolveShard(f.shard, process.env);
   const headers = f.header.map((h) => parseHeaderFlag(h, process.env));
   const httpClient = f.httpClient === undefined ? undefined : chooseHttpClient(parseHttpClient(f.httpClient), target, headers.map((h) => h.name));
   const againstClient = f.httpClient === undefined || against === undefined ? undefined : chooseHttpClient(parseHttpClient(f.httpClient), against, headers.map((h) => h.name));

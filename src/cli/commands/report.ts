@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
-import { mergeRuns } from '../../measure/merge.js';
+import { mergeRuns, offStartShards } from '../../measure/merge.js';
 import { readRunResult, writeRunResult } from '../../measure/run-file.js';
 import { GateError, InputError, RunError, UsageError, messageOf } from '../../model/errors.js';
 import type { RunResult } from '../../model/run-result.js';
-import { parseDurationUs, parsePositiveInt } from '../../model/units.js';
+import { formatUs, parseDurationUs, parsePositiveInt } from '../../model/units.js';
 import { compareRuns, diffInput, newFrame } from '../../report/diff.js';
 import { checkSingleRunGates, describeGateResult, evaluateDiffGates, evaluateGates, parseGates, type Gate, type GateResult } from '../../report/gates.js';
 import { buildDiffHtml, buildShowHtml } from '../../report/html-report.js';
@@ -16,7 +16,7 @@ import { renderDiffTable, renderSummaryTable, type TableLook } from '../../repor
 import { parseSort, summarizeRun } from '../../report/summary.js';
 import { PLAIN } from '../../report/format.js';
 import { loadScenario } from '../../segment/scenario.js';
-import { colour, err, out, tableStyle } from '../output.js';
+import { colour, err, out, tableStyle, warn } from '../output.js';
 
 type Format = 'table' | 'json' | 'markdown' | 'junit' | 'html';
 const FORMATS: Format[] = ['table', 'json', 'markdown', 'junit', 'html'];
@@ -200,5 +200,16 @@ export function registerReport(program: Command): void {
       const merged = mergeRuns(paths.map((p) => readRunResult(p)));
       writeRunResult(flags.out, merged);
       out(`merged ${paths.length} runs (${merged.totals.requests} requests, ${merged.segments.length} segments) into ${flags.out}`);
+      const count = merged.plan.shard.count;
+      const withStart = new Set((merged.start?.shards ?? []).map((s) => s.shard));
+      for (const s of offStartShards(merged)) {
+        warn(
+          `shard ${s.shard}/${count} ("${s.label}") started ${formatUs(Math.abs(s.skewUs))} ${s.skewUs > 0 ? 'late' : 'early'} against --start-at ${merged.start!.intended} (more than its ${formatUs(s.limitUs)} send-lag limit): the shards did not send together at first`,
+        );
+      }
+      if (merged.start && merged.mergedShards) {
+        const without = merged.mergedShards.filter((i) => !withStart.has(i));
+        if (without.length > 0) warn(`shard${without.length > 1 ? 's' : ''} ${without.map((i) => `${i}/${count}`).join(', ')} had no --start-at: their start against the others is unknown`);
+      }
     });
 }
