@@ -1,6 +1,16 @@
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
-import type { RowTuple } from './writer-protocol.js';
+import { ROW, ROW_LENGTH, type RowTuple } from './writer-protocol.js';
+
+/**
+ * A tuple to copy and fill in: every slot set, so the copy is a packed
+ * array, which structured clone posts densely (a holey `new Array(n)` goes
+ * element by element as a sparse one). `seq` and the bodies stay 0 and null
+ * here; the worker sets them.
+ */
+const ROW_TEMPLATE: unknown[] = [];
+// Pushed one by one: `Array.from({ length })` and `new Array(n)` both start holey, and a copy stays so.
+for (let i = 0; i < ROW_LENGTH; i++) ROW_TEMPLATE.push(i === ROW.seq ? 0 : null);
 
 /** Size of a pooled body buffer; a batch is posted when its bodies would overflow one. */
 export const BODY_CHUNK_BYTES = 1 << 20;
@@ -52,32 +62,32 @@ export class BodyBatch {
     if (req) this.copy(req);
     const resOff = this.used;
     if (res) this.copy(res);
-    this.rows.push([
-      ex.sessionKey,
-      JSON.stringify(cohort),
-      Math.round(ex.startOffsetUs),
-      Math.round(ex.durationUs),
-      ex.method,
-      ex.target,
-      ex.host,
-      ex.scheme,
-      ex.route,
-      ex.status,
-      ex.error,
-      ex.errorDetail,
-      ex.requestBodyBytes,
-      ex.requestBodyTruncated ? 1 : 0,
-      ex.responseBodyBytes,
-      ex.responseBodyTruncated ? 1 : 0,
-      ex.responseEncoding,
-      JSON.stringify(ex.requestHeaders),
-      JSON.stringify(ex.responseHeaders),
-      reqOff,
-      req ? req.byteLength : -1,
-      resOff,
-      res ? res.byteLength : -1,
-      keyedBy,
-    ]);
+    const row = ROW_TEMPLATE.slice() as RowTuple;
+    row[ROW.sessionKey] = ex.sessionKey;
+    row[ROW.cohortJson] = JSON.stringify(cohort);
+    row[ROW.startUs] = Math.round(ex.startOffsetUs);
+    row[ROW.durationUs] = Math.round(ex.durationUs);
+    row[ROW.method] = ex.method;
+    row[ROW.target] = ex.target;
+    row[ROW.host] = ex.host;
+    row[ROW.scheme] = ex.scheme;
+    row[ROW.route] = ex.route;
+    row[ROW.status] = ex.status;
+    row[ROW.error] = ex.error;
+    row[ROW.errorDetail] = ex.errorDetail;
+    row[ROW.reqBodyBytes] = ex.requestBodyBytes;
+    row[ROW.reqTruncated] = ex.requestBodyTruncated ? 1 : 0;
+    row[ROW.resBodyBytes] = ex.responseBodyBytes;
+    row[ROW.resTruncated] = ex.responseBodyTruncated ? 1 : 0;
+    row[ROW.resEncoding] = ex.responseEncoding;
+    row[ROW.reqHeaders] = JSON.stringify(ex.requestHeaders);
+    row[ROW.resHeaders] = JSON.stringify(ex.responseHeaders);
+    row[ROW.reqOff] = reqOff;
+    row[ROW.reqLen] = req ? req.byteLength : -1;
+    row[ROW.resOff] = resOff;
+    row[ROW.resLen] = res ? res.byteLength : -1;
+    row[ROW.keyedBy] = keyedBy;
+    this.rows.push(row);
   }
 
   /** The rows and the buffer holding their bodies, for transfer to the worker. */

@@ -6,8 +6,15 @@ import type { Exchange } from '../model/exchange.js';
 import type { Session, SessionInfo } from '../model/session.js';
 import { damagedFile, guarded, guardedIterator, isDamage, parseCohort, RowDamage } from './damage.js';
 import { FINISHED_KEY, parseMetaRows, type RecordingMeta } from './recording-meta.js';
-import { FULL_COLUMN_COUNT, LIST_COLUMN_COUNT, rowToExchange, type ExchangeRow } from './exchange-row.js';
-import { FULL_COLUMNS, LIST_COLUMNS, RECORDING_APPLICATION_ID, RECORDING_SCHEMA_VERSION } from './schema.js';
+import { rowToExchange, type ExchangeRow } from './exchange-row.js';
+import {
+  FULL_COLUMN_COUNT,
+  FULL_COLUMNS,
+  LIST_COLUMN_COUNT,
+  LIST_COLUMNS,
+  RECORDING_APPLICATION_ID,
+  RECORDING_SCHEMA_VERSION,
+} from './schema.js';
 import { summarizeRecording, type RecordingSummary } from './recording-summary.js';
 
 const SQLITE_MAGIC = 'SQLite format 3\0';

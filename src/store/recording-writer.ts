@@ -6,9 +6,9 @@ import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
 import type { RecordingMetaInput } from './recording-meta.js';
 import { createFailure, dropFileAndSidecars, initialiseFile } from './recording-file.js';
-import { CREATE_INDEXES_SQL, RESEQUENCE_SQL } from './schema.js';
+import { CREATE_INDEXES_SQL, INSERT_COLUMNS, INSERT_EXCHANGE_SQL, RESEQUENCE_SQL } from './schema.js';
 import { BODY_CHUNK_BYTES, BodyBatch } from './body-batch.js';
-import type { FromWorker, ToWorker, WriterWorkerData } from './writer-protocol.js';
+import { ROW, type FromWorker, type ToWorker, type WriterWorkerData } from './writer-protocol.js';
 import { WRITER_WORKER_SOURCE } from './writer-worker.js';
 
 /** Anything that can redact an exchange before it is stored (`Redactor` from `redact.ts` is one). */
@@ -113,6 +113,9 @@ export class RecordingWriter {
       sqlitePath: createRequire(import.meta.url).resolve('better-sqlite3'),
       batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
       flushMs: Math.max(1, options.flushMs ?? 100),
+      insertSql: INSERT_EXCHANGE_SQL,
+      insertValues: INSERT_COLUMNS.length,
+      row: ROW,
       createIndexesSql: CREATE_INDEXES_SQL,
       resequenceSql: RESEQUENCE_SQL,
     };

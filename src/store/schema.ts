@@ -19,6 +19,87 @@ export const RECORDING_APPLICATION_ID = 0x46425243;
 export const RECORDING_PAGE_SIZE = 65_536;
 
 /**
+ * The columns of `exchanges`, in stored order: the one list every other
+ * place derives from (the CREATE TABLE below, the reader's SELECT lists and
+ * row indices, the writer's INSERT and its row tuple, the reader's type
+ * checks). `key` names the column in code (`EXCHANGE_COL.status`, the
+ * `ExchangeRow`/`RowTuple` labels); `decl` is its SQL type, from which the
+ * reader also derives what a value must hold.
+ *
+ * Column order matters: blob columns come last, so queries that skip bodies
+ * never have to walk a body's overflow pages, and a row selected without
+ * bodies is a prefix of one selected with them. Every value is stored as
+ * received: headers as JSON arrays of `[name, value]` pairs, bodies as BLOB
+ * (NULL when there was no body, a zero-length BLOB for an empty one).
+ * Reordering or renaming a column changes the file format (bump
+ * {@link RECORDING_SCHEMA_VERSION}); so does adding one, unless every
+ * reader first checks the file has it (as it must for `sessions.keyed_by`).
+ */
+export const EXCHANGE_COLUMNS = [
+  { key: 'id', name: 'id', decl: 'INTEGER PRIMARY KEY' },
+  { key: 'sessionKey', name: 'session_key', decl: 'TEXT NOT NULL' },
+  { key: 'seq', name: 'seq', decl: 'INTEGER NOT NULL' },
+  { key: 'startUs', name: 'start_us', decl: 'INTEGER NOT NULL' },
+  { key: 'durationUs', name: 'duration_us', decl: 'INTEGER NOT NULL' },
+  { key: 'method', name: 'method', decl: 'TEXT NOT NULL' },
+  { key: 'target', name: 'target', decl: 'TEXT NOT NULL' },
+  { key: 'host', name: 'host', decl: 'TEXT' },
+  { key: 'scheme', name: 'scheme', decl: 'TEXT NOT NULL' },
+  { key: 'route', name: 'route', decl: 'TEXT NOT NULL' },
+  { key: 'status', name: 'status', decl: 'INTEGER' },
+  { key: 'error', name: 'error', decl: 'TEXT' },
+  { key: 'errorDetail', name: 'error_detail', decl: 'TEXT' },
+  { key: 'reqBodyBytes', name: 'req_body_bytes', decl: 'INTEGER NOT NULL' },
+  { key: 'reqTruncated', name: 'req_truncated', decl: 'INTEGER NOT NULL' },
+  { key: 'resBodyBytes', name: 'res_body_bytes', decl: 'INTEGER NOT NULL' },
+  { key: 'resTruncated', name: 'res_truncated', decl: 'INTEGER NOT NULL' },
+  { key: 'resEncoding', name: 'res_encoding', decl: 'TEXT' },
+  { key: 'reqHeaders', name: 'req_headers', decl: 'TEXT NOT NULL' },
+  { key: 'resHeaders', name: 'res_headers', decl: 'TEXT NOT NULL' },
+  { key: 'reqBody', name: 'req_body', decl: 'BLOB' },
+  { key: 'resBody', name: 'res_body', decl: 'BLOB' },
+] as const;
+
+type Columns = typeof EXCHANGE_COLUMNS;
+/** The columns the writer inserts: all but the row id, which SQLite assigns. */
+type InsertColumns = Columns extends readonly [{ key: 'id' }, ...infer Rest] ? Rest : never;
+
+/** `{ [key]: position }` of a column list, with each position a literal type (so `row[COL.status]` is typed). */
+export type ColumnIndex<T extends readonly unknown[]> = {
+  readonly [I in keyof T as T[I] extends { key: infer K extends string } ? K : never]: I extends `${infer N extends number}` ? N : never;
+};
+
+/** What a column holds in JavaScript, from its SQL declaration; `Blob` is the type a body travels as. */
+type ValueOf<Decl, Blob> = Decl extends 'BLOB'
+  ? Blob
+  : Decl extends `INTEGER${infer Rest}`
+    ? Rest extends '' ? number | null : number
+    : Decl extends `TEXT${infer Rest}`
+      ? Rest extends '' ? string | null : string
+      : never;
+
+/** A row of the columns `T` in order, labelled by nothing but position (see {@link ColumnIndex} for names). */
+export type ColumnValues<T extends readonly unknown[], Blob> = {
+  -readonly [I in keyof T]: T[I] extends { decl: infer D } ? ValueOf<D, Blob> : never;
+};
+
+/** The {@link ColumnIndex} of `columns`. */
+export function columnIndex<T extends readonly { key: string }[]>(columns: T): ColumnIndex<T> {
+  return Object.freeze(Object.fromEntries(columns.map((c, i) => [c.key, i]))) as ColumnIndex<T>;
+}
+
+/** Position of each `exchanges` column in a row selected with {@link FULL_COLUMNS} (or, up to the bodies, {@link LIST_COLUMNS}). */
+export const EXCHANGE_COL = columnIndex(EXCHANGE_COLUMNS);
+
+/** The columns of an INSERT, in {@link INSERT_EXCHANGE_SQL}'s order. */
+export const INSERT_COLUMNS = EXCHANGE_COLUMNS.slice(1) as unknown as InsertColumns;
+
+/** Inserts one exchange: {@link INSERT_COLUMNS} in order, one placeholder each. */
+export const INSERT_EXCHANGE_SQL =
+  `INSERT INTO exchanges (${INSERT_COLUMNS.map((c) => c.name).join(', ')}) ` +
+  `VALUES (${INSERT_COLUMNS.map(() => '?').join(',')})`;
+
+/**
  * Tables, created by the writer when the file is new.
  *
  * `sessions.keyed_by` names the rule that keyed each session
@@ -27,10 +108,8 @@ export const RECORDING_PAGE_SIZE = 65_536;
  * recordings written before it have no such column (readers must check),
  * and older readers, which name their columns, read newer files unchanged.
  *
- * Column order matters: blob columns come last in `exchanges`, so queries that
- * skip bodies never have to walk a body's overflow pages. Every value is
- * stored as received: headers as JSON arrays of `[name, value]` pairs, bodies
- * as BLOB (NULL when there was no body, a zero-length BLOB for an empty one).
+ * `exchanges` is {@link EXCHANGE_COLUMNS}, laid out as it always was, so
+ * the schema text in a new file has not changed either.
  */
 export const CREATE_TABLES_SQL = `
 CREATE TABLE meta (
@@ -50,28 +129,7 @@ CREATE TABLE sessions (
 );
 
 CREATE TABLE exchanges (
-  id             INTEGER PRIMARY KEY,
-  session_key    TEXT NOT NULL,
-  seq            INTEGER NOT NULL,
-  start_us       INTEGER NOT NULL,
-  duration_us    INTEGER NOT NULL,
-  method         TEXT NOT NULL,
-  target         TEXT NOT NULL,
-  host           TEXT,
-  scheme         TEXT NOT NULL,
-  route          TEXT NOT NULL,
-  status         INTEGER,
-  error          TEXT,
-  error_detail   TEXT,
-  req_body_bytes INTEGER NOT NULL,
-  req_truncated  INTEGER NOT NULL,
-  res_body_bytes INTEGER NOT NULL,
-  res_truncated  INTEGER NOT NULL,
-  res_encoding   TEXT,
-  req_headers    TEXT NOT NULL,
-  res_headers    TEXT NOT NULL,
-  req_body       BLOB,
-  res_body       BLOB
+${EXCHANGE_COLUMNS.map((c) => `  ${c.name.padEnd(15)}${c.decl}`).join(',\n')}
 );
 `;
 
@@ -106,10 +164,12 @@ WHERE exchanges.id = ordered.id;
 UPDATE sessions SET reseq = 0 WHERE reseq = 1;
 `;
 
+/** Number of `exchanges` columns before the first body (the columns of {@link LIST_COLUMNS}). */
+export const LIST_COLUMN_COUNT = EXCHANGE_COLUMNS.findIndex((c) => c.decl === 'BLOB');
+/** Number of `exchanges` columns (the columns of {@link FULL_COLUMNS}). */
+export const FULL_COLUMN_COUNT = EXCHANGE_COLUMNS.length;
+
 /** The column list the reader selects, without (`LIST_COLUMNS`) or with the bodies; the order is `ExchangeRow`'s. */
-export const LIST_COLUMNS =
-  'e.id, e.session_key, e.seq, e.start_us, e.duration_us, e.method, e.target, e.host, e.scheme, e.route, ' +
-  'e.status, e.error, e.error_detail, e.req_body_bytes, e.req_truncated, e.res_body_bytes, e.res_truncated, ' +
-  'e.res_encoding, e.req_headers, e.res_headers';
+export const LIST_COLUMNS = EXCHANGE_COLUMNS.slice(0, LIST_COLUMN_COUNT).map((c) => `e.${c.name}`).join(', ');
 /** {@link LIST_COLUMNS} plus both body blobs. */
-export const FULL_COLUMNS = LIST_COLUMNS + ', e.req_body, e.res_body';
+export const FULL_COLUMNS = EXCHANGE_COLUMNS.map((c) => `e.${c.name}`).join(', ');

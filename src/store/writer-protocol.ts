@@ -1,42 +1,45 @@
 /**
  * Messages between `RecordingWriter` (main thread) and its worker thread.
- * Types only: the worker's code is self-contained (see `writer-worker.ts`).
+ * The worker's code is self-contained (see `writer-worker.ts`): it imports
+ * types only, and what it needs of these values travels in its
+ * {@link WriterWorkerData}.
  */
+import { columnIndex, INSERT_COLUMNS, type ColumnIndex, type ColumnValues } from './schema.js';
+
+/**
+ * What follows the INSERT values in a {@link RowTuple}: not columns, but
+ * how the worker finds the rest. Bodies travel in the batch's transferred
+ * buffer: `reqOff`/`reqLen` locate the request body (`reqLen` −1 means no
+ * body), likewise `resOff`/`resLen`. `keyedBy` is the rule that keyed the
+ * session (`cookie-request:sid`, …), or null when not known. Declared like
+ * columns so that their types and positions derive the same way.
+ */
+const ROW_EXTRAS = [
+  { key: 'cohortJson', decl: 'TEXT NOT NULL' },
+  { key: 'reqOff', decl: 'INTEGER NOT NULL' },
+  { key: 'reqLen', decl: 'INTEGER NOT NULL' },
+  { key: 'resOff', decl: 'INTEGER NOT NULL' },
+  { key: 'resLen', decl: 'INTEGER NOT NULL' },
+  { key: 'keyedBy', decl: 'TEXT' },
+] as const;
+
+const ROW_FIELDS = [...INSERT_COLUMNS, ...ROW_EXTRAS] as const;
 
 /**
  * One exchange on its way to the worker: a flat tuple of primitives (much
  * cheaper to post than an object with nested header arrays), headers and
- * cohort already JSON text. Bodies travel in the batch's transferred buffer:
- * `reqOff`/`reqLen` locate the request body (`reqLen` −1 means no body),
- * likewise `resOff`/`resLen`. Order matters: the worker reads by position.
+ * cohort already JSON text. Its head is the INSERT's values in order
+ * (`INSERT_COLUMNS`), so the worker binds them without knowing the order;
+ * `seq` and the two bodies are filled in by the worker (the main thread
+ * sends 0 and nulls). Read and write it by name: `row[ROW.status]`.
  */
-export type RowTuple = [
-  sessionKey: string,
-  cohortJson: string,
-  startUs: number,
-  durationUs: number,
-  method: string,
-  target: string,
-  host: string | null,
-  scheme: string,
-  route: string,
-  status: number | null,
-  error: string | null,
-  errorDetail: string | null,
-  reqBodyBytes: number,
-  reqTruncated: 0 | 1,
-  resBodyBytes: number,
-  resTruncated: 0 | 1,
-  resEncoding: string | null,
-  reqHeadersJson: string,
-  resHeadersJson: string,
-  reqOff: number,
-  reqLen: number,
-  resOff: number,
-  resLen: number,
-  /** The rule that keyed the session (`cookie-request:sid`, …), or null when not known. */
-  keyedBy: string | null,
-];
+export type RowTuple = ColumnValues<typeof ROW_FIELDS, Uint8Array | null>;
+
+/** Position of each value in a {@link RowTuple}. */
+export const ROW: ColumnIndex<typeof ROW_FIELDS> = columnIndex(ROW_FIELDS);
+
+/** Length of a {@link RowTuple}. */
+export const ROW_LENGTH = ROW_FIELDS.length;
 
 /** Main → worker. `bodies` is transferred; the worker hands it back for reuse once committed. */
 export type ToWorker =
@@ -62,6 +65,12 @@ export interface WriterWorkerData {
   sqlitePath: string;
   batchSize: number;
   flushMs: number;
+  /** Inserts one exchange from the head of a {@link RowTuple} (`INSERT_EXCHANGE_SQL`). */
+  insertSql: string;
+  /** Number of INSERT values at the head of a {@link RowTuple}. */
+  insertValues: number;
+  /** {@link ROW}: the worker cannot import it. */
+  row: typeof ROW;
   createIndexesSql: string;
   resequenceSql: string;
 }

@@ -11,6 +11,8 @@ import type { FromWorker, RowTuple, ToWorker, WriterWorkerData } from './writer-
  * `require`), turned into source text with `Function.prototype.toString()` and
  * started with `new Worker(source, { eval: true })`. It is still type-checked
  * TypeScript; it simply must not refer to anything outside its own body.
+ * What it would import (the INSERT and the row tuple's layout, both derived
+ * from `EXCHANGE_COLUMNS` in `schema.ts`) comes in its `workerData`.
  *
  * What it does: collects rows as they arrive and commits them in one
  * transaction per `batchSize` rows or per `flushMs` (whichever comes first),
@@ -54,11 +56,11 @@ export function runWriterWorker(): void {
     send({ t: 'error', message: e instanceof Error ? e.message : String(e) });
     return;
   }
-  const insertExchange = db.prepare(
-    'INSERT INTO exchanges (session_key, seq, start_us, duration_us, method, target, host, scheme, route, status, ' +
-      'error, error_detail, req_body_bytes, req_truncated, res_body_bytes, res_truncated, res_encoding, ' +
-      'req_headers, res_headers, req_body, res_body) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-  );
+  const insertExchange = db.prepare(data.insertSql);
+  const R = data.row;
+  // The INSERT's values, in order: the head of each row, once seq and the bodies are filled in.
+  const values: unknown[] = [];
+  for (let i = 0; i < data.insertValues; i++) values.push(null);
   const selectSession = db.prepare(
     'SELECT cohort, start_us, end_us, exchange_count, last_start_us, reseq, keyed_by FROM sessions WHERE key = ?',
   );
@@ -77,8 +79,8 @@ export function runWriterWorker(): void {
   const commitBatch = db.transaction((rows: Pending[]) => {
     const states = new Map<string, SessionState>();
     for (const { row, bodies } of rows) {
-      const key = row[0];
-      const startUs = row[2];
+      const key = row[R.sessionKey];
+      const startUs = row[R.startUs];
       let s = states.get(key);
       if (!s) {
         const old = selectSession.get(key) as
@@ -99,24 +101,26 @@ export function runWriterWorker(): void {
         states.set(key, s);
       }
       // First cohort given, later differing attributes overwrite.
-      if (row[1] !== s.lastCohortJson) {
-        Object.assign(s.cohort, JSON.parse(row[1]) as Record<string, string>);
-        s.lastCohortJson = row[1];
+      const cohortJson = row[R.cohortJson];
+      if (cohortJson !== s.lastCohortJson) {
+        Object.assign(s.cohort, JSON.parse(cohortJson) as Record<string, string>);
+        s.lastCohortJson = cohortJson;
       }
-      if (s.keyedBy === null) s.keyedBy = row[23];
+      if (s.keyedBy === null) s.keyedBy = row[R.keyedBy];
       if (startUs < s.lastStartUs) s.reseq = 1;
       else s.lastStartUs = startUs;
       if (startUs < s.startUs) s.startUs = startUs;
-      const endUs = startUs + row[3];
+      const endUs = startUs + row[R.durationUs];
       if (endUs > s.endUs) s.endUs = endUs;
-      const reqLen = row[20];
-      const resLen = row[22];
-      insertExchange.run(
-        key, s.count, startUs, row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11],
-        row[12], row[13], row[14], row[15], row[16], row[17], row[18],
-        reqLen < 0 ? null : bodies.subarray(row[19], row[19] + reqLen),
-        resLen < 0 ? null : bodies.subarray(row[21], row[21] + resLen),
-      );
+      const reqOff = row[R.reqOff];
+      const reqLen = row[R.reqLen];
+      const resOff = row[R.resOff];
+      const resLen = row[R.resLen];
+      row[R.seq] = s.count;
+      row[R.reqBody] = reqLen < 0 ? null : bodies.subarray(reqOff, reqOff + reqLen);
+      row[R.resBody] = resLen < 0 ? null : bodies.subarray(resOff, resOff + resLen);
+      for (let i = 0; i < values.length; i++) values[i] = row[i];
+      insertExchange.run(values);
       s.count++;
     }
     for (const [key, s] of states) {
