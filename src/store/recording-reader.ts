@@ -59,17 +59,19 @@ export class RecordingReader {
 
   /**
    * Opens and validates a recording. Throws {@link InputError} (exit 2), one
-   * line naming the file and the problem, for: a missing file, a `.partial`
-   * leftover, a file that is not SQLite, SQLite that is not a flashback
-   * recording, a newer schema version, a damaged file. Damage found later,
-   * by any method or in the middle of a streamed read, is the same
-   * InputError (`Failed to read <path>: the file is damaged (…)`).
+   * line naming the file and the problem, for: a missing file, an
+   * unfinished recording (a `.partial` leftover; the line names the
+   * `flashback record --recover` command that finishes it), a file that is
+   * not SQLite, SQLite that is not a flashback recording, a newer schema
+   * version, a damaged file. Damage found later, by any method or in the
+   * middle of a streamed read, is the same InputError (`Failed to read
+   * <path>: the file is damaged (…)`).
    */
   static open(path: string): RecordingReader {
     const fail = (problem: string, hint?: string, cause?: unknown): InputError =>
       new InputError(`Failed to open recording ${path}: ${problem}`, { hint, cause });
     if (path.endsWith('.partial')) {
-      throw fail('it is an unfinished recording (.partial)', 'the recorder stopped before closing it; record again');
+      throw fail(`it is an unfinished recording (.partial); finish it with ${recoverCommand(path)}`);
     }
     let size: number;
     try {
@@ -80,7 +82,7 @@ export class RecordingReader {
       if (e instanceof InputError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && existsSync(`${path}.partial`)) {
-        throw fail(`file not found, but ${path}.partial is there: that recording was never finished`);
+        throw fail(`file not found, but ${path}.partial is there, a recording that was never finished; finish it with ${recoverCommand(`${path}.partial`)}`);
       }
       throw fail(code === 'ENOENT' ? 'file not found' : messageOf(e), undefined, e);
     }
@@ -93,7 +95,7 @@ export class RecordingReader {
       throw damagedFile(path, e);
     }
     try {
-      return new RecordingReader(path, db, validate(db, fail));
+      return new RecordingReader(path, db, validate(db, fail, path));
     } catch (e) {
       db.close();
       if (e instanceof InputError) throw e;
@@ -298,8 +300,29 @@ function readHeader(path: string): string {
   }
 }
 
-/** Checks the file is a flashback recording this version can read; returns its meta. */
-function validate(db: Database.Database, fail: (problem: string, hint?: string) => InputError): RecordingMeta {
+/** The command that finishes an unfinished recording, as the one-line errors name it. */
+export function recoverCommand(path: string): string {
+  return `flashback record --recover ${/^[\w./-]+$/.test(path) ? path : JSON.stringify(path)}`;
+}
+
+/** Checks the file is a finished flashback recording this version can read; returns its meta. */
+function validate(db: Database.Database, fail: (problem: string, hint?: string) => InputError, path: string): RecordingMeta {
+  const { meta, finished } = validateLayout(db, fail);
+  if (!finished) throw fail(`it is an unfinished recording (the writer never closed it); finish it with ${recoverCommand(path)}`);
+  return meta;
+}
+
+/**
+ * Checks `db` holds a flashback recording this version can read, finished
+ * or not (`RecordingWriter.recover` finishes one that is not). Returns its
+ * meta and whether the writer marked it finished. Throws what `fail` makes
+ * for a file that is no such recording, {@link RowDamage} for impossible
+ * header values.
+ */
+export function validateLayout(
+  db: Database.Database,
+  fail: (problem: string, hint?: string) => InputError,
+): { meta: RecordingMeta; finished: boolean } {
   const appId = db.pragma('application_id', { simple: true }) as number;
   const version = db.pragma('user_version', { simple: true }) as number;
   const tables = new Set(
@@ -322,10 +345,9 @@ function validate(db: Database.Database, fail: (problem: string, hint?: string) 
     throw fail(`a flashback file with an unknown layout (schema version ${version})`);
   }
   const rows = db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>;
-  if (rows.some((r) => r.key === FINISHED_KEY && r.value !== 'true')) {
-    throw fail('it is an unfinished recording (the writer never closed it)', 'record again');
-  }
+  // A file without the flag counts as finished, as it always has.
+  const finished = !rows.some((r) => r.key === FINISHED_KEY && r.value !== 'true');
   const meta = parseMetaRows(rows);
   if (typeof meta === 'string') throw fail(meta);
-  return meta;
+  return { meta, finished };
 }

@@ -1,11 +1,14 @@
 import { existsSync, openSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { InputError, RunError, messageOf } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
 import type { RecordingMetaInput } from './recording-meta.js';
+import { isDamage } from './damage.js';
 import { createFailure, dropFileAndSidecars, initialiseFile } from './recording-file.js';
+import { recoverCommand, validateLayout } from './recording-reader.js';
 import { CREATE_INDEXES_SQL, INSERT_COLUMNS, INSERT_EXCHANGE_SQL, RESEQUENCE_SQL } from './schema.js';
 import { BODY_CHUNK_BYTES, BodyBatch } from './body-batch.js';
 import { ROW, type FromWorker, type ToWorker, type WriterWorkerData } from './writer-protocol.js';
@@ -67,7 +70,17 @@ export class RecordingWriter {
   private state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
   private notes: Record<string, string> = {};
 
-  private constructor(path: string, partialPath: string, worker: Worker, redactor: ExchangeRedactor | null) {
+  /**
+   * @param keepFile never delete `partialPath`, even on failure: it holds a
+   *   crashed recording being recovered, the only copy of its exchanges
+   */
+  private constructor(
+    path: string,
+    partialPath: string,
+    worker: Worker,
+    redactor: ExchangeRedactor | null,
+    private readonly keepFile: boolean,
+  ) {
     this.path = path;
     this.partialPath = partialPath;
     this.worker = worker;
@@ -84,7 +97,9 @@ export class RecordingWriter {
    * Creates `<path>.partial` with the schema and meta and starts the writer
    * thread. Throws {@link InputError} (one line naming the file) when the path
    * is unwritable, or when a recording already exists there and `overwrite`
-   * is not set. A stale `.partial` from an earlier crash is replaced.
+   * is not set. A `.partial` already there (a crashed recorder's, which
+   * {@link recover} can finish, or a running one's) is refused the same way:
+   * only `overwrite` discards it.
    */
   static async create(path: string, meta: RecordingMetaInput, options: RecordingWriterOptions = {}): Promise<RecordingWriter> {
     if (existsSync(path)) {
@@ -96,6 +111,13 @@ export class RecordingWriter {
       }
     }
     const partialPath = `${path}.partial`;
+    if (!options.overwrite && existsSync(partialPath)) {
+      throw new InputError(
+        `Failed to create recording ${path}: ${partialPath} is there, an unfinished recording (a crashed or still running recorder's); ` +
+          `keep it with ${recoverCommand(partialPath)}, or pass --force to discard it`,
+        { code: PARTIAL_EXISTS_CODE },
+      );
+    }
     try {
       dropFileAndSidecars(partialPath);
       closeSync(openSync(partialPath, 'w', 0o644));
@@ -108,36 +130,41 @@ export class RecordingWriter {
       dropFileAndSidecars(partialPath);
       throw createFailure(path, e);
     }
-    const workerData: WriterWorkerData = {
-      path: partialPath,
-      sqlitePath: createRequire(import.meta.url).resolve('better-sqlite3'),
-      batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
-      flushMs: Math.max(1, options.flushMs ?? 100),
-      insertSql: INSERT_EXCHANGE_SQL,
-      insertValues: INSERT_COLUMNS.length,
-      row: ROW,
-      createIndexesSql: CREATE_INDEXES_SQL,
-      resequenceSql: RESEQUENCE_SQL,
-    };
-    const worker = new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData });
+    let worker: Worker;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (msg: FromWorker): void => {
-          worker.off('message', onMessage);
-          worker.off('error', reject);
-          if (msg.t === 'ready') resolve();
-          else reject(new Error(msg.t === 'error' ? msg.message : `unexpected ${msg.t}`));
-        };
-        worker.on('message', onMessage);
-        worker.once('error', reject);
-      });
+      worker = await startWorker(partialPath, options);
     } catch (e) {
-      await worker.terminate();
       dropFileAndSidecars(partialPath);
       throw createFailure(path, e);
     }
-    worker.unref();
-    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null);
+    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, false);
+  }
+
+  /**
+   * Finishes a recording whose writer never closed it (the recorder was
+   * killed): the committed exchanges stay as they are, and the worker's own
+   * `close` does what a clean stop would have done (indexes, session order,
+   * the finished mark, checkpoint), then `file` is renamed to `path`
+   * (`x.db.partial` to `x.db`; the same name finishes a file in place).
+   * Throws {@link InputError} when `file` is not an unfinished flashback
+   * recording, when a writer still has it open, or when `path` exists and
+   * `overwrite` is not set; {@link RunError} when finishing fails. Nothing
+   * here deletes the crashed file: on any failure it stays for another try.
+   */
+  static async recover(file: string, path: string, options: { overwrite?: boolean } = {}): Promise<{ exchanges: number; sessions: number }> {
+    const fail = (problem: string, cause?: unknown): InputError => new InputError(`Failed to recover ${file}: ${problem}`, { cause });
+    if (path !== file && existsSync(path) && !options.overwrite) {
+      throw fail(`${path} already exists; move it away, or pass --force to replace it`);
+    }
+    const finished = checkRecoverable(file, fail);
+    if (finished && file === path) throw fail('it is a finished recording already; there is nothing to recover');
+    let worker: Worker;
+    try {
+      worker = await startWorker(file, {});
+    } catch (e) {
+      throw fail(messageOf(e), e);
+    }
+    return new RecordingWriter(path, file, worker, null, true).close();
   }
 
   /** Exchanges added but not yet committed to the file. */
@@ -213,11 +240,11 @@ export class RecordingWriter {
     }
     await waitForExit(this.worker);
     try {
-      renameSync(this.partialPath, this.path);
+      if (this.partialPath !== this.path) renameSync(this.partialPath, this.path);
       for (const f of [`${this.partialPath}-wal`, `${this.partialPath}-shm`]) rmSync(f, { force: true });
     } catch (e) {
       this.state = 'aborted';
-      dropFileAndSidecars(this.partialPath);
+      if (!this.keepFile) dropFileAndSidecars(this.partialPath);
       throw new RunError(`Failed to finish recording ${this.path}: ${messageOf(e)}`, { cause: e });
     }
     this.state = 'closed';
@@ -240,7 +267,7 @@ export class RecordingWriter {
       // The worker is being discarded either way.
     }
     await this.worker.terminate();
-    dropFileAndSidecars(this.partialPath);
+    if (!this.keepFile) dropFileAndSidecars(this.partialPath);
   }
 
   private newBatch(): BodyBatch {
@@ -290,6 +317,83 @@ export class RecordingWriter {
     for (const w of this.waiters.values()) w.reject(this.failure);
     this.waiters.clear();
     this.worker.unref();
+  }
+}
+
+/** Error code of the {@link InputError} for a new recording whose `.partial` is already there. */
+export const PARTIAL_EXISTS_CODE = 'FB_PARTIAL_EXISTS';
+
+/** Starts a worker on `file` (schema and meta already there) and waits until it has opened it. */
+async function startWorker(file: string, options: RecordingWriterOptions): Promise<Worker> {
+  const workerData: WriterWorkerData = {
+    path: file,
+    sqlitePath: createRequire(import.meta.url).resolve('better-sqlite3'),
+    batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
+    flushMs: Math.max(1, options.flushMs ?? 100),
+    insertSql: INSERT_EXCHANGE_SQL,
+    insertValues: INSERT_COLUMNS.length,
+    row: ROW,
+    createIndexesSql: CREATE_INDEXES_SQL,
+    resequenceSql: RESEQUENCE_SQL,
+  };
+  const worker = new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: FromWorker): void => {
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        if (msg.t === 'ready') resolve();
+        else reject(new Error(msg.t === 'error' ? msg.message : `unexpected ${msg.t}`));
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  worker.unref();
+  return worker;
+}
+
+/**
+ * Throws what `fail` makes unless `file` is a flashback recording that no
+ * writer has open; returns whether it is marked finished (a writer killed
+ * between its last step and the rename). Opening it replays its write-ahead
+ * log, so what a killed writer committed is in the file from here on.
+ */
+function checkRecoverable(file: string, fail: (problem: string, cause?: unknown) => InputError): boolean {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw fail('it is a directory');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw fail(code === 'ENOENT' ? 'file not found' : messageOf(e), e);
+  }
+  // Killed before the schema was written: there is nothing in it to recover.
+  if (size === 0) throw fail('the file is empty (the recorder stopped before writing anything); nothing to recover');
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { fileMustExist: true, timeout: 0 });
+    // An exclusive lock on a WAL file is granted only when no other connection has it open: a
+    // running recorder (or import) keeps its connection open for as long as it writes.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+    return validateLayout(db, (problem) => fail(problem)).finished;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw fail('a writer still has it open (is the recorder still running?); stop it first', e);
+    }
+    if (code === 'SQLITE_NOTADB') throw fail('not a SQLite database, so not a flashback recording', e);
+    if (isDamage(e)) throw fail(`the file is damaged (${messageOf(e).split('\n')[0]})`, e);
+    throw fail(messageOf(e), e);
+  } finally {
+    db?.close();
   }
 }
 

@@ -92,14 +92,26 @@ describe('RecordingReader.open refuses bad files with one line naming the file',
     const w = await RecordingWriter.create(p, TEST_META);
     w.add(makeExchange(), {});
     await w.flush();
-    expect(openError(w.partialPath)).toBe(`Failed to open recording ${p}.partial: it is an unfinished recording (.partial)`);
+    // Each line names the command that finishes it.
+    expect(openError(w.partialPath)).toBe(
+      `Failed to open recording ${p}.partial: it is an unfinished recording (.partial); finish it with flashback record --recover ${p}.partial`,
+    );
     expect(openError(p)).toBe(
-      `Failed to open recording ${p}: file not found, but ${p}.partial is there: that recording was never finished`,
+      `Failed to open recording ${p}: file not found, but ${p}.partial is there, a recording that was never finished; ` +
+        `finish it with flashback record --recover ${p}.partial`,
     );
     // Renamed by hand, it is still refused: the meta says it was never closed.
     const copy = join(dir, 'renamed.db');
     copyFileSync(w.partialPath, copy);
-    expect(openError(copy)).toBe(`Failed to open recording ${copy}: it is an unfinished recording (the writer never closed it)`);
+    expect(openError(copy)).toBe(
+      `Failed to open recording ${copy}: it is an unfinished recording (the writer never closed it); finish it with flashback record --recover ${copy}`,
+    );
+    // A name the shell would split is quoted.
+    const spaced = join(dir, 'my rec.db.partial');
+    copyFileSync(w.partialPath, spaced);
+    expect(openError(spaced)).toBe(
+      `Failed to open recording ${spaced}: it is an unfinished recording (.partial); finish it with flashback record --recover "${spaced}"`,
+    );
     await w.abort();
   });
 });

@@ -254,11 +254,19 @@ describe('RecordingWriter', () => {
     expect(readdirSync(dir)).toEqual(['plain-file']);
   });
 
-  it('replaces a stale .partial left by a crash', async () => {
+  it('keeps a .partial left by a crash: refused in one line naming --recover and --force, replaced only with overwrite', async () => {
     const path = join(dir, 'again.db');
-    writeFileSync(`${path}.partial`, 'half a file from a killed recorder');
-    writeFileSync(`${path}.partial-wal`, 'junk');
-    const w = await RecordingWriter.create(path, TEST_META);
+    writeFileSync(`${path}.partial`, 'an hour of traffic from a killed recorder');
+    writeFileSync(`${path}.partial-wal`, 'its last commits');
+    const e = await RecordingWriter.create(path, TEST_META).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as InputError).message).toBe(
+      `Failed to create recording ${path}: ${path}.partial is there, an unfinished recording (a crashed or still running recorder's); ` +
+        `keep it with flashback record --recover ${path}.partial, or pass --force to discard it`,
+    );
+    expect(readFileSync(`${path}.partial`, 'utf8')).toBe('an hour of traffic from a killed recorder');
+    expect(readFileSync(`${path}.partial-wal`, 'utf8')).toBe('its last commits');
+    const w = await RecordingWriter.create(path, TEST_META, { overwrite: true });
     w.add(makeExchange(), {});
     await w.close();
     expect(readdirSync(dir)).toEqual(['again.db']);
