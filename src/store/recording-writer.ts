@@ -153,6 +153,8 @@ export class RecordingWriter {
    */
   static async recover(file: string, path: string, options: { overwrite?: boolean } = {}): Promise<{ exchanges: number; sessions: number }> {
     const fail = (problem: string, cause?: unknown): InputError => new InputError(`Failed to recover ${file}: ${problem}`, { cause });
+    // A second --recover after a first one worked: say the file is gone, not that the recording exists.
+    if (!existsSync(file)) throw fail('file not found');
     if (path !== file && existsSync(path) && !options.overwrite) {
       throw fail(`${path} already exists; move it away, or pass --force to replace it`);
     }

@@ -107,6 +107,8 @@ describe('RecordingWriter.recover', () => {
     expect(await RecordingWriter.recover(partial, path, { overwrite: true })).toEqual({ exchanges: 53, sessions: 9 });
     expect(readdirSync(dir)).toEqual(['taken.db']);
     expect(everything(path).counts).toMatchObject({ exchanges: 53, sessions: 9 });
+    // Once more, by mistake: the crashed file is gone, which is what it says (not that taken.db exists).
+    expect(await recoverError(partial, path)).toBe(`Failed to recover ${partial}: file not found`);
   });
 
   it('finishes a copy under another name in place, and one killed between its finished mark and the rename', async () => {
