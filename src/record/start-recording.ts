@@ -10,6 +10,15 @@ import { loadCa, type LocalCa } from './ca.js';
 import { RecorderProxy } from './recorder-proxy.js';
 import type { RecorderStats } from './types.js';
 
+/**
+ * How long an exchange may wait for its commit in the writer (ms): what a
+ * `kill -9` of the recorder can lose. Half the promised 100 ms, leaving the
+ * other half for the hop to the writer thread (up to 5 ms), the commit
+ * itself and a busy event loop. Commits are cheap (WAL with synchronous =
+ * NORMAL: no fsync per commit), so 20 a second cost nothing measurable.
+ */
+export const RECORD_FLUSH_MS = 50;
+
 /** What {@link startRecording} needs (flags already validated by the CLI). */
 export interface RecordingOptions {
   /** Validated `--target` origin, or null with `forward`. */
@@ -28,7 +37,7 @@ export interface RecordingOptions {
   insecure: boolean;
   /** Forward mode: decrypt CONNECT tunnels with the CA in this directory (`flashback ca init`). */
   mitmCaDir?: string | null;
-  /** Replace an existing recording at `out`. */
+  /** Replace an existing recording at `out`, and discard an unfinished `<out>.partial` (else refused). */
   overwrite: boolean;
   toolVersion: string;
   /** Notes for the recording's meta, e.g. replay defaults from `--replay-secret` (see `replaySecretNoteKey`). */
@@ -64,7 +73,8 @@ export interface Recording {
  * Opens the writer (`<out>.partial`), the redaction key (`<out>.key`, mode
  * 0600) and the proxy, in that order, undoing what was done if a later step
  * fails. Throws InputError/UsageError (exit 2) for an unwritable `out`, an
- * existing recording without `overwrite`, or an address that cannot be bound.
+ * existing recording or `<out>.partial` without `overwrite`, or an address
+ * that cannot be bound.
  */
 export async function startRecording(options: RecordingOptions): Promise<Recording> {
   // Loading the CA only reads files: a missing CA fails before anything is written.
@@ -74,12 +84,18 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
   const dropKey = (): void => {
     if (keyPath && !keyExisted) rmSync(keyPath, { force: true });
   };
+  // The notes go in with the meta, not at close: a recording recovered after a crash keeps them too.
   const writer = await RecordingWriter.create(
     options.out,
-    { source: 'record', upstream: options.target, toolVersion: options.toolVersion, redacted: options.redact },
-    { overwrite: options.overwrite },
+    {
+      source: 'record',
+      upstream: options.target,
+      toolVersion: options.toolVersion,
+      redacted: options.redact,
+      ...(options.notes ? { notes: options.notes } : {}),
+    },
+    { overwrite: options.overwrite, flushMs: RECORD_FLUSH_MS },
   );
-  if (options.notes) writer.setNotes(options.notes);
   let redactor: Redactor | null = null;
   let proxy: RecorderProxy;
   try {

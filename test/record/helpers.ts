@@ -1,5 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Exchange, HeaderList } from '../../src/model/exchange.js';
 import type { Cohort } from '../../src/model/session.js';
 import { RecorderProxy } from '../../src/record/recorder-proxy.js';
@@ -75,4 +77,48 @@ export async function until(check: () => boolean, what: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The built CLI (`npm test` builds `dist/` first). */
+export const FLASHBACK_BIN = join(import.meta.dirname, '../../bin/flashback.js');
+
+/** A `flashback record` child process, listening. */
+export interface RecorderProcess {
+  child: ChildProcess;
+  /** `http://127.0.0.1:PORT`, as its banner printed it. */
+  url: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output: () => string;
+  /** Resolves with its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/** Starts `flashback record --listen 127.0.0.1:0 ARGS` and resolves once it prints the URL it listens on (fails after 15 s). */
+export function startRecorderProcess(args: string[]): Promise<RecorderProcess> {
+  const child = spawn(process.execPath, [FLASHBACK_BIN, 'record', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let text = '';
+  child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`record did not start: ${text}`));
+    }, 15_000);
+    const check = (): void => {
+      const m = /recording (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolve({ child, url: m[1]!, output: () => text, exited });
+    };
+    child.stdout!.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`record exited early: ${text}`));
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RunError, UsageError } from '../../model/errors.js';
 import { formatBytes, parseBytes, parseDurationUs } from '../../model/units.js';
@@ -9,6 +10,7 @@ import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-tar
 import { parseSessionKey } from '../../segment/session-key.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
 import { REPLAY_SECRET_NOTE_PREFIX, replaySecretNoteKey } from '../../store/recording-meta.js';
+import { RecordingWriter } from '../../store/recording-writer.js';
 import { out, stdoutIsTty, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -27,6 +29,7 @@ interface RecordFlags {
   mitm?: boolean;
   caDir?: string;
   replaySecret: string[];
+  recover?: string;
 }
 
 /** Registers `flashback record`. */
@@ -45,19 +48,47 @@ export function registerRecord(program: Command): void {
     .option('--mitm', 'with --forward: decrypt CONNECT (HTTPS) tunnels with certificates from the local CA and record them')
     .option('--ca-dir <dir>', 'CA directory for --mitm (default ~/.flashback/ca, made by `flashback ca init`)')
     .option('--insecure', 'accept self-signed or invalid TLS certificates from an https target')
-    .option('--force', 'replace an existing recording at --out')
+    .option('--force', 'replace an existing recording at --out, and discard an unfinished --out.partial (a crashed recording)')
+    .option('--recover <file.partial>', 'finish a recording whose recorder was killed (rebuild what a clean stop writes) and rename it to its final name')
     .option('--timeout <duration>', 'upstream connect/response timeout (answers 504)', '30s')
     .option('--replay-secret <name=value>', 'store a PUBLIC test value that replay sends for a redacted body field of that name (e.g. a demo password); repeatable',
       (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addHelpText(
       'after',
-      '\nExamples:\n  flashback record --target http://127.0.0.1:3000 --out rec.db\n  flashback record --forward --listen 8081 --out rec.db --session-key cookie:sid\n',
+      '\nExamples:\n  flashback record --target http://127.0.0.1:3000 --out rec.db\n  flashback record --forward --listen 8081 --out rec.db --session-key cookie:sid\n' +
+        '  flashback record --recover rec.db.partial\n',
     )
-    .action(async (flags: RecordFlags) => {
+    .action(async (flags: RecordFlags, cmd: Command) => {
+      if (flags.recover !== undefined) return recover(flags.recover, flags.force === true, cmd);
       const options = recordingOptions(flags);
       const rec = await startRecording(options);
       await runUntilSignal(rec, options);
     });
+}
+
+const PARTIAL = '.partial';
+
+/**
+ * `record --recover FILE`: finishes a recording a killed recorder left
+ * behind. FILE is the `.partial` (renamed to the name without it), or the
+ * recording's name when its `.partial` is there; any other unfinished
+ * recording (a copied `.partial`, say) is finished in place.
+ */
+async function recover(given: string, force: boolean, cmd: Command): Promise<void> {
+  const others = cmd.options
+    .map((o) => o.attributeName())
+    .filter((name) => name !== 'recover' && name !== 'force' && cmd.getOptionValueSource(name) === 'cli');
+  if (others.length > 0) {
+    const flag = cmd.options.find((o) => o.attributeName() === others[0])!.long;
+    throw new UsageError(`--recover takes no other options but --force (got ${flag})`);
+  }
+  if (given === '' || given === PARTIAL) throw new UsageError('--recover needs the unfinished recording, e.g. --recover rec.db.partial');
+  let file = given;
+  let path = given;
+  if (given.endsWith(PARTIAL)) path = given.slice(0, -PARTIAL.length);
+  else if (existsSync(given + PARTIAL)) file = given + PARTIAL;
+  const { exchanges, sessions } = await RecordingWriter.recover(file, path, { overwrite: force });
+  out(`recovered ${exchanges} exchanges in ${sessions} sessions from ${file} → ${path}`);
 }
 
 /** Validates every flag before anything touches the disk or the network. */
