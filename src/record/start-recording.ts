@@ -67,6 +67,11 @@ export interface Recording {
   stop(): Promise<RecordingSummary>;
   /** Stops and deletes the partial file (fatal errors): nothing is left that looks like a recording. */
   abort(): Promise<void>;
+  /**
+   * Stops and keeps the partial file and the key (the writer failed after
+   * committing exchanges): `RecordingWriter.recover` can finish it.
+   */
+  abandon(): Promise<void>;
 }
 
 /**
@@ -94,7 +99,8 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       redacted: options.redact,
       ...(options.notes ? { notes: options.notes } : {}),
     },
-    { overwrite: options.overwrite, flushMs: RECORD_FLUSH_MS },
+    // A failed writer keeps what it committed: the traffic cannot be recorded again.
+    { overwrite: options.overwrite, flushMs: RECORD_FLUSH_MS, keepOnFailure: true },
   );
   let redactor: Redactor | null = null;
   let proxy: RecorderProxy;
@@ -144,6 +150,10 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       await running.close();
       await writer.abort();
       dropKey();
+    },
+    async abandon(): Promise<void> {
+      await running.close();
+      await writer.abandon();
     },
   };
 }

@@ -29,6 +29,13 @@ export interface RecordingWriterOptions {
   flushMs?: number;
   /** Replace an existing recording at `path` (on `close()`; until then the old one stays). Default false. */
   overwrite?: boolean;
+  /**
+   * When the writer fails (a full disk, say), keep `<path>.partial` instead
+   * of deleting it: what was committed before the failure stays there for
+   * {@link RecordingWriter.recover}. For traffic that cannot be read again
+   * (a live recording); an importer can simply import again. Default false.
+   */
+  keepOnFailure?: boolean;
 }
 
 /** Rows handed to the worker per message at most, and how long a row may wait on the main thread. */
@@ -70,16 +77,13 @@ export class RecordingWriter {
   private state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
   private notes: Record<string, string> = {};
 
-  /**
-   * @param keepFile never delete `partialPath`, even on failure: it holds a
-   *   crashed recording being recovered, the only copy of its exchanges
-   */
+  /** @param keepOnFailure see {@link RecordingWriterOptions.keepOnFailure}; always set when recovering */
   private constructor(
     path: string,
     partialPath: string,
     worker: Worker,
     redactor: ExchangeRedactor | null,
-    private readonly keepFile: boolean,
+    private readonly keepOnFailure: boolean,
   ) {
     this.path = path;
     this.partialPath = partialPath;
@@ -137,7 +141,7 @@ export class RecordingWriter {
       dropFileAndSidecars(partialPath);
       throw createFailure(path, e);
     }
-    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, false);
+    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, options.keepOnFailure === true);
   }
 
   /**
@@ -223,11 +227,12 @@ export class RecordingWriter {
   /**
    * Commits everything added, builds the indexes, writes the sessions'
    * final order, checkpoints, and renames `<path>.partial` to `path`.
-   * On failure the partial file is removed and a {@link RunError} thrown.
+   * On failure a {@link RunError} is thrown and the partial file removed
+   * (kept with `keepOnFailure`).
    */
   async close(): Promise<{ exchanges: number; sessions: number }> {
     if (this.failure) {
-      await this.abort();
+      await this.stop(this.keepOnFailure);
       throw this.failure;
     }
     if (this.state !== 'open') throw new RunError(`Failed to close recording ${this.path}: the writer is ${this.state}`);
@@ -237,7 +242,7 @@ export class RecordingWriter {
     try {
       msg = await this.request({ t: 'close', id: this.nextId++, notes: this.notes });
     } catch (e) {
-      await this.abort();
+      await this.stop(this.keepOnFailure);
       throw e;
     }
     await waitForExit(this.worker);
@@ -246,7 +251,7 @@ export class RecordingWriter {
       for (const f of [`${this.partialPath}-wal`, `${this.partialPath}-shm`]) rmSync(f, { force: true });
     } catch (e) {
       this.state = 'aborted';
-      if (!this.keepFile) dropFileAndSidecars(this.partialPath);
+      if (!this.keepOnFailure) dropFileAndSidecars(this.partialPath);
       throw new RunError(`Failed to finish recording ${this.path}: ${messageOf(e)}`, { cause: e });
     }
     this.state = 'closed';
@@ -256,20 +261,33 @@ export class RecordingWriter {
 
   /** Stops the writer and deletes the partial file: nothing half-written is left behind. Safe to call twice. */
   async abort(): Promise<void> {
+    await this.stop(false);
+  }
+
+  /**
+   * Stops the writer and keeps the partial file as a crash would have left
+   * it: what was committed can still be finished with {@link recover}. For
+   * a recording that failed part-way whose earlier exchanges are worth
+   * keeping. Safe to call twice.
+   */
+  async abandon(): Promise<void> {
+    // A healthy writer commits what it was given first; a failed one cannot.
+    if (!this.failure && this.state === 'open') await this.flush().catch(() => undefined);
+    await this.stop(true);
+  }
+
+  private async stop(keepFile: boolean): Promise<void> {
     if (this.state === 'aborted' || this.state === 'closed') return;
     this.state = 'aborted';
     if (this.postTimer) clearTimeout(this.postTimer);
     this.batch = this.newBatch();
-    try {
-      await Promise.race([
-        this.request({ t: 'abort', id: this.nextId++ }).then(() => waitForExit(this.worker)),
-        new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
-      ]);
-    } catch {
-      // The worker is being discarded either way.
-    }
+    // Asked even after a failure (request() would refuse): the worker then closes its
+    // connection, so the file is released as SQLite expects, not torn down with the thread.
+    this.worker.ref();
+    this.worker.postMessage({ t: 'abort', id: this.nextId++ } satisfies ToWorker);
+    await Promise.race([waitForExit(this.worker), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     await this.worker.terminate();
-    if (!this.keepFile) dropFileAndSidecars(this.partialPath);
+    if (!keepFile) dropFileAndSidecars(this.partialPath);
   }
 
   private newBatch(): BodyBatch {

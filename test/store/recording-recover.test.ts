@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/model/errors.js';
+import { InputError, RunError } from '../../src/model/errors.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
 import { RecordingWriter } from '../../src/store/recording-writer.js';
 import { makeExchange, tempDir, TEST_META } from './helpers.js';
@@ -126,6 +126,33 @@ describe('RecordingWriter.recover', () => {
     copyFileSync(copy, `${late}.partial`);
     expect(await RecordingWriter.recover(`${late}.partial`, late)).toEqual({ exchanges: 53, sessions: 9 });
     expect(everything(late)).toEqual(everything(copy));
+  });
+
+  it('with keepOnFailure, a writer that fails keeps what it committed, and recover finishes it', async () => {
+    const path = join(dir, 'failed.db');
+    const w = await RecordingWriter.create(path, TEST_META, { keepOnFailure: true });
+    for (let i = 0; i < 5; i++) w.add(makeExchange({ target: `/ok/${i}` }), {});
+    await w.flush();
+    // A row only SQLite can find broken (a host that is neither text nor null) fails the writer.
+    w.add(makeExchange({ host: {} as unknown as string }), {});
+    await expect(w.flush()).rejects.toThrow(RunError);
+    await expect(w.close()).rejects.toThrow(RunError);
+    expect(readdirSync(dir).filter((f) => !f.endsWith('-shm') && !f.endsWith('-wal'))).toEqual(['failed.db.partial']);
+    expect(await RecordingWriter.recover(`${path}.partial`, path)).toEqual({ exchanges: 5, sessions: 1 });
+    const r = RecordingReader.open(path);
+    expect([...r.exchanges()].map((e) => e.target)).toEqual(['/ok/0', '/ok/1', '/ok/2', '/ok/3', '/ok/4']);
+    r.close();
+  });
+
+  it('abandon() commits what was added and keeps the partial for recover', async () => {
+    const path = join(dir, 'abandoned.db');
+    const w = await RecordingWriter.create(path, TEST_META);
+    addTraffic(w);
+    await w.abandon();
+    await w.abandon();
+    expect(existsSync(`${path}.partial`)).toBe(true);
+    expect(existsSync(path)).toBe(false);
+    expect(await RecordingWriter.recover(`${path}.partial`, path)).toEqual({ exchanges: 53, sessions: 9 });
   });
 
   it('refuses what it cannot finish in one line, deleting nothing', async () => {

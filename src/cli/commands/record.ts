@@ -10,6 +10,7 @@ import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-tar
 import { parseSessionKey } from '../../segment/session-key.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
 import { REPLAY_SECRET_NOTE_PREFIX, replaySecretNoteKey } from '../../store/recording-meta.js';
+import { recoverCommand } from '../../store/recording-reader.js';
 import { RecordingWriter } from '../../store/recording-writer.js';
 import { out, stdoutIsTty, warn } from '../output.js';
 import { TOOL_VERSION } from '../version.js';
@@ -198,15 +199,30 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   process.on('SIGTERM', patience);
   try {
     if (failure) {
-      await rec.abort();
-      throw failure;
+      if (rec.writer.written === 0) {
+        await rec.abort();
+        throw failure;
+      }
+      await rec.abandon();
+      throw keptForRecovery(failure, options.out);
     }
     out(`stopping (${why}): finishing ${rec.proxy.stats().inFlight} in-flight exchanges and flushing…`);
-    printSummary(await rec.stop());
+    try {
+      printSummary(await rec.stop());
+    } catch (e) {
+      throw keptForRecovery(e, options.out);
+    }
   } finally {
     process.off('SIGINT', patience);
     process.off('SIGTERM', patience);
   }
+}
+
+/** A writer failure, saying where what it had written is kept (the writer keeps `.partial` on failure). */
+function keptForRecovery(e: unknown, outPath: string): unknown {
+  const partial = `${outPath}.partial`;
+  if (!(e instanceof RunError) || !existsSync(partial)) return e;
+  return new RunError(`${e.message}; what was written before is kept in ${partial}: finish it with ${recoverCommand(partial)}`, { cause: e });
 }
 
 function liveLine(s: RecorderStats, elapsedMs: number, queued: number): string {
