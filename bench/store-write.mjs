@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { RecordingReader } from '../dist/store/recording-reader.js';
 import { RecordingWriter } from '../dist/store/recording-writer.js';
-import { CREATE_TABLES_SQL, RECORDING_PAGE_SIZE } from '../dist/store/schema.js';
+import { CREATE_TABLES_SQL, INSERT_EXCHANGE_SQL, RECORDING_PAGE_SIZE } from '../dist/store/schema.js';
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const RATE = Number(process.argv[3] ?? 5_000);
@@ -143,11 +143,7 @@ async function inline(dir) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(CREATE_TABLES_SQL);
-  const ins = db.prepare(
-    'INSERT INTO exchanges (session_key, seq, start_us, duration_us, method, target, host, scheme, route, status, error, error_detail, ' +
-      'req_body_bytes, req_truncated, res_body_bytes, res_truncated, res_encoding, req_headers, res_headers, req_body, res_body) ' +
-      'VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-  );
+  const ins = db.prepare(INSERT_EXCHANGE_SQL);
   const commit = db.transaction((rows) => {
     for (const e of rows) {
       ins.run(e.sessionKey, 0, e.startOffsetUs, e.durationUs, e.method, e.target, e.host, e.scheme, e.route, e.status, null, null,

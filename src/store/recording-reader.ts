@@ -70,7 +70,7 @@ export class RecordingReader {
   static open(path: string): RecordingReader {
     const fail = (problem: string, hint?: string, cause?: unknown): InputError =>
       new InputError(`Failed to open recording ${path}: ${problem}`, { hint, cause });
-    if (path.endsWith('.partial')) {
+    if (path.endsWith('.partial') && existsSync(path)) {
       throw fail(`it is an unfinished recording (.partial); finish it with ${recoverCommand(path)}`);
     }
     let size: number;
