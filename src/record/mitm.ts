@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { certForHost, hostOnly, prepareLeafKey, type LocalCa } from './ca.js';
+import { answerClientError, guardedServer, type ClientLimits } from './request-guard.js';
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 
@@ -23,13 +24,24 @@ export class MitmTerminator {
   /** Client sockets waiting for their host's certificate. */
   private readonly waiting = new Set<Socket>();
 
-  /** `onRequest` gets each decrypted request with the `host:port` its tunnel was opened to. */
-  constructor(ca: LocalCa, onRequest: (req: IncomingMessage, res: ServerResponse, authority: string) => void) {
+  /**
+   * `onRequest` gets each decrypted request with the `host:port` its tunnel
+   * was opened to; decrypted connections get the same `limits` as plain
+   * ones, and `onRefused` is called for each one refused by the parser.
+   */
+  constructor(
+    ca: LocalCa,
+    limits: ClientLimits,
+    onRefused: () => void,
+    onRequest: (req: IncomingMessage, res: ServerResponse, authority: string) => void,
+  ) {
     this.ca = ca;
-    this.server = createServer({ keepAlive: true }, (req, res) => {
-      onRequest(req, res, this.authorities.get(req.socket) ?? '');
-    });
-    this.server.on('clientError', (_err, socket: Socket) => socket.destroy());
+    this.server = guardedServer(
+      limits,
+      (req, res) => onRequest(req, res, this.authorities.get(req.socket) ?? ''),
+      true,
+    );
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, onRefused));
     // Generate the shared leaf key now (thread pool), not when the first host needs it.
     prepareLeafKey(ca).catch(() => {
       /* retried, and reported as a 502, on the first tunnel */

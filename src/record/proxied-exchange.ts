@@ -100,6 +100,12 @@ export class ProxiedExchange implements Dispatcher.DispatchHandler {
     this.res.on('close', () => {
       if (!this.done && !this.res.writableFinished) this.cancel(new CancelError('FB_CLIENT_ABORTED', 'client went away'));
     });
+    // The client idle timeout (server.timeout) would also fire while the client waits for a slow target;
+    // that wait is the upstream timeout's to end, with a 504. Any other idle client is cut.
+    this.res.on('timeout', () => {
+      if (this.req.complete && this.status === null && !this.done) return;
+      this.req.socket.destroy();
+    });
     let body: CaptureStream | null = null;
     if (requestHasBody(this.req.headers)) {
       body = new CaptureStream(this.reqCapture);

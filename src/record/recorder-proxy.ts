@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
@@ -8,6 +8,16 @@ import type { Cohort } from '../model/session.js';
 import { requestHeaders } from './headers.js';
 import { ProxiedExchange, type ExchangeHost, type UpstreamTarget } from './proxied-exchange.js';
 import { MitmTerminator } from './mitm.js';
+import {
+  DEFAULT_CLIENT_LIMITS,
+  answerClientError,
+  endWith,
+  refusalBody,
+  refusalResponse,
+  guardedServer,
+  refuseRequest,
+  type ClientLimits,
+} from './request-guard.js';
 import { openTunnel } from './tunnel.js';
 import { relayUpgrade } from './upgrade-relay.js';
 import { UpstreamResolver } from './upstream-target.js';
@@ -20,6 +30,8 @@ import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNa
  * `mitmCa`, decrypted and recorded. `Upgrade` requests are relayed
  * unrecorded. Each finished exchange goes to the sink (see
  * {@link ProxiedExchange}); counts are in {@link RecorderProxy.stats}.
+ * Malformed, ambiguous, oversized and too-slow requests are refused before
+ * anything goes upstream (see `request-guard.ts`).
  *
  * `open()` listens; `close()` stops accepting, lets in-flight exchanges
  * finish for up to `drainMs`, aborts the rest (recorded as `aborted`), and
@@ -39,6 +51,9 @@ export class RecorderProxy implements ExchangeHost {
   private readonly inFlight = new Set<ProxiedExchange>();
   private readonly tunnels = new Set<Socket>();
   private readonly mitm: MitmTerminator | null;
+  private readonly limits: ClientLimits;
+  /** Connections that were refused a request: whatever they sent after it is never forwarded. */
+  private readonly refused = new WeakSet<Socket>();
   private readonly counts: RecorderStats = {
     exchanges: 0,
     errors: 0,
@@ -73,17 +88,20 @@ export class RecorderProxy implements ExchangeHost {
       keepAliveTimeout: 30_000,
       connect: { timeout: this.upstreamTimeoutMs, rejectUnauthorized: !options.insecure },
     });
-    this.server = createServer({ keepAlive: true }, (req, res) => this.onRequest(req, res, this.resolver.resolve(req.url ?? '/')));
+    this.limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
+    const onRefused = (): void => {
+      this.counts.rejected++;
+    };
+    this.server = guardedServer(this.limits, (req, res) => this.onRequest(req, res, this.resolver.resolve(req.url ?? '/')));
     this.mitm = options.mitmCa
-      ? new MitmTerminator(options.mitmCa, (req, res, authority) => this.onRequest(req, res, mitmUpstream(authority, req.url ?? '/')))
+      ? new MitmTerminator(options.mitmCa, this.limits, onRefused, (req, res, authority) =>
+          this.onRequest(req, res, mitmUpstream(authority, req.url ?? '/')),
+        )
       : null;
     this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onConnect(req, socket, head));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-    // A client speaking garbage must not take the proxy down.
-    this.server.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
-    });
+    // A client speaking garbage must not take the proxy down: one status line, then the connection closes.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket, onRefused));
   }
 
   /** True once close() has begun. */
@@ -178,14 +196,14 @@ export class RecorderProxy implements ExchangeHost {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse, upstream: UpstreamTarget | string): void {
+    // Pipelined behind a refused request: its framing is not to be trusted, so neither is this one's.
+    // It is left unanswered; the connection closes once the refusal is written.
+    if (this.refused.has(req.socket)) return;
+    const refusal = refuseRequest(req, this.limits.maxHeaderCount);
+    if (refusal) return this.refuse(req, res, refusal.status, refusalBody(refusal));
+    if (typeof upstream === 'string') return this.refuse(req, res, 400, JSON.stringify({ error: 'bad_proxy_request', detail: upstream }));
     const startMs = performance.now();
     this.firstStartMs ??= startMs;
-    if (typeof upstream === 'string') {
-      this.counts.rejected++;
-      res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ error: 'bad_proxy_request', detail: upstream }));
-      return;
-    }
     const headers = requestHeaders(req.rawHeaders);
     const startOffsetUs = Math.round((startMs - this.firstStartMs) * 1000);
     const ex = new ProxiedExchange(this, req, res, upstream, headers, startMs, startOffsetUs);
@@ -193,11 +211,25 @@ export class RecorderProxy implements ExchangeHost {
     ex.start(this.agent);
   }
 
+  /** Answers a request itself, unrecorded, and closes its connection. */
+  private refuse(req: IncomingMessage, res: ServerResponse, status: number, body: string): void {
+    this.counts.rejected++;
+    this.refused.add(req.socket);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const refusal = refuseRequest(req, this.limits.maxHeaderCount, true);
+    if (refusal) {
+      this.counts.rejected++;
+      endWith(socket, refusalResponse(refusal));
+      return;
+    }
     const upstream = this.closingFlag ? 'the recorder is shutting down' : this.resolver.resolve(req.url ?? '/');
     if (typeof upstream === 'string') {
       this.counts.rejected++;
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      endWith(socket, 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     this.counts.upgrades++;
@@ -205,9 +237,15 @@ export class RecorderProxy implements ExchangeHost {
   }
 
   private onConnect(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const refusal = refuseRequest(req, this.limits.maxHeaderCount, true);
+    if (refusal) {
+      this.counts.rejected++;
+      endWith(socket, refusalResponse(refusal));
+      return;
+    }
     if (!this.options.forward || this.closingFlag) {
       this.counts.rejected++;
-      socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      endWith(socket, 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
     if (this.mitm) {

@@ -2,6 +2,7 @@ import type { Cohort } from '../model/session.js';
 import type { Exchange, HeaderList } from '../model/exchange.js';
 import type { SessionInput } from '../segment/session-key.js';
 import type { LocalCa } from './ca.js';
+import type { ClientLimits } from './request-guard.js';
 
 /**
  * Where the proxy hands each finished exchange. `RecordingWriter` satisfies
@@ -62,6 +63,8 @@ export interface RecorderOptions {
   drainMs?: number;
   /** Keep-alive connections per upstream origin (default 128). */
   connectionsPerOrigin?: number;
+  /** Caps and timeouts on what clients send (defaults: `DEFAULT_CLIENT_LIMITS`). */
+  limits?: Partial<ClientLimits>;
 }
 
 /** Running totals of a {@link RecorderProxy}. Byte counts are body bytes, headers excluded. */
@@ -81,7 +84,7 @@ export interface RecorderStats {
   upgrades: number;
   /** CONNECT tunnels decrypted and recorded (`--mitm`). */
   intercepted: number;
-  /** Requests answered by the proxy itself and not recorded (bad forward-proxy requests). */
+  /** Requests answered by the proxy itself and not recorded: malformed or ambiguous requests (400/408/413/431/501), bad forward-proxy requests. */
   rejected: number;
   /** Exchanges the sink threw on (lost). */
   sinkFailures: number;
