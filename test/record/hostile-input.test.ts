@@ -147,6 +147,23 @@ describe('malformed heads are refused with one line and the right status', () =>
   });
 });
 
+describe('Upgrade relay', () => {
+  it('relays nothing more when the target declines the upgrade', async () => {
+    const upgrades = rec.proxy.stats().upgrades;
+    const reply = await rawExchange(
+      port,
+      ['GET /decline HTTP/1.1\r\nHost: shop.example\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n', SMUGGLED],
+      { gapMs: 50 },
+    );
+    expect(reply.status).toBe(426);
+    expect(reply.text).toContain('nope');
+    expect(rec.proxy.stats().upgrades).toBe(upgrades + 1);
+    expect(upstream.count('/decline')).toBe(1);
+    expect(upstream.count('/smuggled')).toBe(0);
+    expect(upstream.received.includes('/smuggled')).toBe(false);
+  });
+});
+
 describe('slow clients', () => {
   it('cuts clients that drip their headers (408) while others are served', async () => {
     const drips = Array.from({ length: 20 }, (_, i) => {
