@@ -232,6 +232,7 @@ function liveLine(s: RecorderStats, elapsedMs: number, queued: number): string {
   extra += s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
   if (s.intercepted > 0) extra += ` · ${s.intercepted} tunnels decrypted`;
   if (s.upgrades > 0) extra += ` · ${s.upgrades} upgrades relayed (unrecorded)`;
+  if (s.rejected > 0) extra += ` · ${s.rejected} bad requests refused`;
   return `${secs}s · ${s.exchanges} exchanges · ${s.errors} errors · ${s.aborted} aborted · ${s.inFlight} in flight · ${formatBytes(s.requestBytes + s.responseBytes)}${extra}`;
 }
 
