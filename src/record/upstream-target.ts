@@ -58,6 +58,8 @@ export class UpstreamResolver {
     if (this.forward && m) {
       const scheme = m[1]!.toLowerCase() as 'http' | 'https';
       const host = m[2]!.toLowerCase();
+      // RFC 9110 §4.2.4: userinfo in an http(s) URI is an error; kept, it would land in the recording's host.
+      if (host.includes('@')) return 'an absolute-URI must not carry credentials (user@host)';
       return { origin: `${scheme}://${host}`, path: normalisePath(m[3]!), host, scheme };
     }
     if (!this.origin || !this.host) {

@@ -110,5 +110,6 @@ describe('UpstreamResolver', () => {
     expect(r.resolve('http://Api.Example:81/v1?x')).toEqual({ origin: 'http://api.example:81', path: '/v1?x', host: 'api.example:81', scheme: 'http' });
     expect(r.resolve('http://api.example?x=1')).toMatchObject({ path: '/?x=1' });
     expect(typeof r.resolve('/relative')).toBe('string');
+    expect(r.resolve('http://user:pw@api.example/x')).toBe('an absolute-URI must not carry credentials (user@host)');
   });
 });
