@@ -53,6 +53,7 @@ describe('ambiguous framing is refused before anything goes upstream', () => {
     ['two equal Content-Length headers', H('same-cl', 'Content-Length: 47', 'Content-Length: 47') + SMUGGLED, 400],
     ['a Content-Length list', H('cl-list', 'Content-Length: 47, 47') + SMUGGLED, 400],
     ['a signed Content-Length', H('cl-sign', 'Content-Length: +47') + SMUGGLED, 400],
+    ['an overflowing Content-Length', H('cl-huge', 'Content-Length: 99999999999999999999') + SMUGGLED, 400],
     ['chunked that is not the final coding', H('te-order', 'Transfer-Encoding: chunked, identity') + '0\r\n\r\n' + SMUGGLED, 400],
     ['a coding other than chunked', H('te-gzip', 'Transfer-Encoding: gzip') + SMUGGLED, 400],
     ['an obs-folded Transfer-Encoding', H('te-fold', 'Transfer-Encoding:', ' chunked') + '0\r\n\r\n' + SMUGGLED, 400],
@@ -95,9 +96,11 @@ describe('malformed heads are refused with one line and the right status', () =>
     ['a header name with a bad byte', H('name', 'X(A): 1'), 400, undefined],
     ['a header name with a non-ASCII byte', H('name8', 'X-\xe9: 1'), 400, undefined],
     ['an unknown method', 'BREW /brew HTTP/1.1\r\nHost: shop.example\r\n\r\n', 400, undefined],
+    ['HTTP/1.2', 'GET /h12 HTTP/1.2\r\nHost: shop.example\r\n\r\n', 400, /version/i],
     ['an HTTP/2.0 request line', 'GET /h2 HTTP/2.0\r\nHost: shop.example\r\n\r\n', 505, /HTTP\/2\.0 is not supported/],
     ['a request line without a version', 'GET /h09\r\nHost: shop.example\r\n\r\n', 505, /HTTP\/0\.9/],
     ['a control byte in the request-target', 'GET /ctl\x7f HTTP/1.1\r\nHost: shop.example\r\n\r\n', 400, undefined],
+    ['a non-ASCII byte in the request-target', 'GET /caf\xe9 HTTP/1.1\r\nHost: shop.example\r\n\r\n', 400, undefined],
   ])('%s', async (_name, raw, status, detail) => {
     await expectRefused(raw.split(' ')[1]!, raw, status, detail);
   });
