@@ -240,7 +240,8 @@ function printSummary(sum: RecordingSummary): void {
   const s = sum.stats;
   out(
     `recorded ${sum.exchanges} exchanges in ${sum.sessions} sessions ` +
-      `(${s.errors} upstream errors, ${s.aborted} aborted, ${s.tunnels + s.upgrades} tunnels/upgrades unrecorded) · ` +
+      `(${s.errors} upstream errors, ${s.aborted} aborted, ${s.tunnels + s.upgrades} tunnels/upgrades unrecorded` +
+      `${s.rejected > 0 ? `, ${s.rejected} bad requests refused` : ''}) · ` +
       `${formatBytes(s.requestBytes)} sent, ${formatBytes(s.responseBytes)} received → ${sum.path}`,
   );
   if (sum.keyPath) out(`redaction key: ${sum.keyPath} (keep it private; it re-derives the redacted tokens)`);
