@@ -29,7 +29,10 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY scenarios ./scenarios
 # The node image's unprivileged user (uid 1000). Recordings and run.json
-# files live on a mounted volume (/data by convention), not in the image.
+# files live on a mounted volume (/data by convention), not in the image;
+# /data is the user's own so a run without a volume can still write its
+# default reports/ there.
+RUN mkdir /data && chown node:node /data
 USER node
 WORKDIR /data
 ENTRYPOINT ["node", "/app/bin/flashback.js"]
