@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { InputError, messageOf } from '../model/errors.js';
+import { InputError, RunError, messageOf } from '../model/errors.js';
 import type { CohortRule } from '../segment/cohort.js';
 import { CohortClassifier } from '../segment/cohort.js';
 import { RouteMatcher } from '../segment/route-template.js';
@@ -8,6 +8,7 @@ import { RecordingWriter } from '../store/recording-writer.js';
 import { Redactor, loadOrCreateRedactionKey } from '../store/redact.js';
 import { loadCa, type LocalCa } from './ca.js';
 import { RecorderProxy } from './recorder-proxy.js';
+import { RecordingGate, type GateCounts, type GateOptions, type StopKind } from './recording-gate.js';
 import type { RecorderStats } from './types.js';
 
 /**
@@ -44,6 +45,29 @@ export interface RecordingOptions {
   notes?: Record<string, string>;
   upstreamTimeoutMs?: number;
   drainMs?: number;
+  /** Limits, sampling and the writer-queue bounds (`--max-*`, `--sample`); see {@link RecordingGate}. */
+  gate?: GateOptions;
+  /**
+   * Recording stopped while the proxy goes on forwarding (a limit, or the
+   * writer stalled or failed). `finished` settles once the file is finished
+   * (or kept as `.partial` after a writer failure).
+   */
+  onRecordingStopped?: (kind: StopKind, reason: string, finished: Promise<FileOutcome>) => void;
+}
+
+/**
+ * What became of the recording file: finished (renamed to `path`), kept as
+ * `partial` for `record --recover` (the writer failed after committing
+ * something, or finishing it failed), or dropped (the writer failed before
+ * committing anything).
+ */
+export interface FileOutcome {
+  exchanges: number;
+  sessions: number;
+  /** Set when the file is not finished: the `.partial` kept, or null when nothing was kept. */
+  partial: string | null;
+  /** Why the file is not finished, or null. */
+  failure: RunError | null;
 }
 
 /** What a finished recording holds, for the summary line. */
@@ -51,6 +75,11 @@ export interface RecordingSummary {
   exchanges: number;
   sessions: number;
   stats: RecorderStats;
+  /** What was recorded, sampled out and not recorded. */
+  gate: GateCounts;
+  /** Set when the file is not finished (see {@link FileOutcome}). */
+  failure: RunError | null;
+  partial: string | null;
   path: string;
   /** Where the redaction key was kept, or null with `--no-redact`. */
   keyPath: string | null;
@@ -63,7 +92,12 @@ export interface Recording {
   readonly proxy: RecorderProxy;
   readonly writer: RecordingWriter;
   readonly keyPath: string | null;
-  /** Stops accepting, drains in-flight exchanges, writes every finished one and renames the file. */
+  readonly gate: RecordingGate;
+  /**
+   * Stops accepting, drains in-flight exchanges, writes every finished one
+   * and renames the file (already done if recording stopped earlier). A
+   * file that could not be finished is reported in the summary's `failure`.
+   */
   stop(): Promise<RecordingSummary>;
   /** Stops and deletes the partial file (fatal errors): nothing is left that looks like a recording. */
   abort(): Promise<void>;
@@ -104,6 +138,34 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
   );
   let redactor: Redactor | null = null;
   let proxy: RecorderProxy;
+  let gate: RecordingGate;
+  /** Set when recording stopped while the proxy went on: the file is finished (or kept) then, not at stop(). */
+  let finishing: Promise<FileOutcome> | null = null;
+  const partialPath = writer.partialPath;
+  /** Finishes the file now; never throws (an outcome with the failure instead). */
+  const finishFile = async (): Promise<FileOutcome> => {
+    if (writer.failed) {
+      // A full disk: what was committed stays for --recover (after freeing space); nothing committed, nothing kept.
+      const failure = writer.failed;
+      if (writer.written === 0) {
+        await writer.abort();
+        return { exchanges: 0, sessions: 0, partial: null, failure };
+      }
+      await writer.abandon();
+      return { exchanges: writer.written, sessions: 0, partial: partialPath, failure };
+    }
+    writer.setNotes(gate.notes());
+    try {
+      const done = await writer.close();
+      return { ...done, partial: null, failure: null };
+    } catch (e) {
+      // keepOnFailure: the .partial is still there unless nothing was ever committed.
+      const failure = e instanceof RunError ? e : new RunError(messageOf(e), { cause: e });
+      return { exchanges: writer.written, sessions: 0, partial: existsSync(partialPath) ? partialPath : null, failure };
+    }
+  };
+  // Later, not inside the gate's add(): the exchange that hit a limit is being handed to the writer right now.
+  const finishEarly = (): Promise<FileOutcome> => new Promise<void>((resolve) => setImmediate(resolve)).then(finishFile);
   try {
     if (options.redact) {
       try {
@@ -113,7 +175,27 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       }
     }
     const tokenizer = redactor;
-    const sink = redactor ? { add: redactingAdd(writer, redactor) } : writer;
+    const add = redactor ? redactingAdd(writer, redactor) : writer.add.bind(writer);
+    gate = new RecordingGate(
+      {
+        add,
+        get queued() {
+          return writer.queued;
+        },
+        get written() {
+          return writer.written;
+        },
+        get failed() {
+          return writer.failed;
+        },
+      },
+      options.gate ?? {},
+      (kind, reason) => {
+        finishing = finishEarly();
+        options.onRecordingStopped?.(kind, reason, finishing);
+      },
+    );
+    const sink = gate;
     proxy = new RecorderProxy({
       target: options.target,
       forward: options.forward,
@@ -129,6 +211,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       ...(options.upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs: options.upstreamTimeoutMs } : {}),
       ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
     });
+    writer.onFailure((e) => gate.writerFailed(e));
     await proxy.open();
   } catch (e) {
     await writer.abort();
@@ -136,23 +219,37 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
     throw e;
   }
   const running = proxy;
+  const runningGate = gate!;
   return {
     url: running.url,
     proxy: running,
     writer,
+    gate: runningGate,
     keyPath,
     async stop(): Promise<RecordingSummary> {
       await running.close();
-      const { exchanges, sessions } = await writer.close();
-      return { exchanges, sessions, stats: running.stats(), path: options.out, keyPath };
+      runningGate.dispose();
+      const outcome = await (finishing ?? finishFile());
+      return {
+        exchanges: outcome.exchanges,
+        sessions: outcome.sessions,
+        stats: running.stats(),
+        gate: runningGate.counts(),
+        failure: outcome.failure,
+        partial: outcome.partial,
+        path: options.out,
+        keyPath,
+      };
     },
     async abort(): Promise<void> {
       await running.close();
+      runningGate.dispose();
       await writer.abort();
       dropKey();
     },
     async abandon(): Promise<void> {
       await running.close();
+      runningGate.dispose();
       await writer.abandon();
     },
   };

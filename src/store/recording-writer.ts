@@ -76,6 +76,7 @@ export class RecordingWriter {
   private failure: RunError | null = null;
   private state: 'open' | 'closing' | 'closed' | 'aborted' = 'open';
   private notes: Record<string, string> = {};
+  private failureListeners: Array<(e: RunError) => void> = [];
 
   /** @param keepOnFailure see {@link RecordingWriterOptions.keepOnFailure}; always set when recovering */
   private constructor(
@@ -181,6 +182,25 @@ export class RecordingWriter {
   /** Exchanges committed to the file so far. */
   get written(): number {
     return this.writtenCount;
+  }
+
+  /** Exchanges accepted by {@link add} so far (committed or not). */
+  get accepted(): number {
+    return this.added;
+  }
+
+  /** Why the writer failed (a full disk, say), or null while it is healthy. */
+  get failed(): RunError | null {
+    return this.failure;
+  }
+
+  /**
+   * Calls `listener` once when the writer fails (at once if it has): a
+   * recorder stops recording then, without waiting for its next exchange.
+   */
+  onFailure(listener: (e: RunError) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
   }
 
   /**
@@ -337,6 +357,9 @@ export class RecordingWriter {
     for (const w of this.waiters.values()) w.reject(this.failure);
     this.waiters.clear();
     this.worker.unref();
+    const listeners = this.failureListeners;
+    this.failureListeners = [];
+    for (const l of listeners) l(this.failure);
   }
 }
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RunError, UsageError } from '../../model/errors.js';
-import { formatBytes, parseBytes, parseDurationUs } from '../../model/units.js';
+import { formatBytes, formatUs, parseBytes, parseDurationUs, parsePositiveInt } from '../../model/units.js';
 import { defaultCaDir } from '../../record/ca.js';
 import { probeTarget } from '../../record/probe-target.js';
 import { startRecording, type Recording, type RecordingOptions, type RecordingSummary } from '../../record/start-recording.js';
 import type { RecorderStats } from '../../record/types.js';
+import { formatShare, parseShare, type GateCounts, type GateOptions } from '../../record/recording-gate.js';
 import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-target.js';
 import { parseSessionKey } from '../../segment/session-key.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
@@ -31,6 +32,11 @@ interface RecordFlags {
   caDir?: string;
   replaySecret: string[];
   recover?: string;
+  maxDuration?: string;
+  maxExchanges?: string;
+  maxSize?: string;
+  sample?: string;
+  sampleSeed?: string;
 }
 
 /** Registers `flashback record`. */
@@ -52,6 +58,11 @@ export function registerRecord(program: Command): void {
     .option('--force', 'replace an existing recording at --out, and discard an unfinished --out.partial (a crashed recording)')
     .option('--recover <file.partial>', 'finish a recording whose recorder was killed (rebuild what a clean stop writes) and rename it to its final name')
     .option('--timeout <duration>', 'upstream connect/response timeout (answers 504)', '30s')
+    .option('--max-duration <duration>', 'stop recording after this long (e.g. 1h); the proxy keeps forwarding until Ctrl-C')
+    .option('--max-exchanges <n>', 'stop recording after this many exchanges; the proxy keeps forwarding until Ctrl-C')
+    .option('--max-size <size>', 'stop recording once this much is recorded (e.g. 2GiB); the proxy keeps forwarding until Ctrl-C')
+    .option('--sample <share>', 'record this share of sessions, whole (e.g. 10%), picked by a seeded hash of the session key')
+    .option('--sample-seed <n>', 'seed of --sample (default 0): the same seed keeps the same sessions')
     .option('--replay-secret <name=value>', 'store a PUBLIC test value that replay sends for a redacted body field of that name (e.g. a demo password); repeatable',
       (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addHelpText(
@@ -62,6 +73,14 @@ export function registerRecord(program: Command): void {
     .action(async (flags: RecordFlags, cmd: Command) => {
       if (flags.recover !== undefined) return recover(flags.recover, flags.force === true, cmd);
       const options = recordingOptions(flags);
+      options.onRecordingStopped = (_kind, reason, finished) => {
+        out(`recording stopped: ${reason}; still forwarding as a plain proxy, unrecorded (Ctrl-C to stop)`);
+        void finished.then((f) => {
+          if (f.failure === null) out(`finished ${options.out}: ${f.exchanges} exchanges in ${f.sessions} sessions`);
+          else if (f.partial) warn(`kept ${f.exchanges} committed exchanges in ${f.partial}; after freeing space, finish it with ${recoverCommand(f.partial)}`);
+          else warn(`nothing had been committed to ${options.out}; no file kept`);
+        });
+      };
       const rec = await startRecording(options);
       await runUntilSignal(rec, options);
     });
@@ -107,6 +126,7 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
   const scenario: Scenario = flags.scenario ? loadScenario(flags.scenario) : {};
   const sessionKey = parseSessionKey(flags.sessionKey ?? scenario.sessionKey ?? 'auto');
   const notes = replaySecretNotes(flags.replaySecret);
+  const gate = gateOptions(flags);
   return {
     target,
     forward: flags.forward === true,
@@ -124,7 +144,37 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
     toolVersion: TOOL_VERSION,
     ...(notes === null ? {} : { notes }),
     upstreamTimeoutMs: Math.round(timeoutUs / 1000),
+    gate,
   };
+}
+
+/** `--max-*` and `--sample*` → the recording gate's options; UsageError (exit 2) on bad values. */
+function gateOptions(flags: RecordFlags): GateOptions {
+  const gate: GateOptions = {};
+  if (flags.maxDuration !== undefined) {
+    const us = parseDurationUs(flags.maxDuration, '--max-duration');
+    if (us < 1000) throw new UsageError(`--max-duration must be at least 1ms (got "${flags.maxDuration}")`);
+    gate.maxDurationMs = Math.round(us / 1000);
+  }
+  if (flags.maxExchanges !== undefined) gate.maxExchanges = parsePositiveInt(flags.maxExchanges, '--max-exchanges');
+  if (flags.maxSize !== undefined) {
+    gate.maxBytes = parseBytes(flags.maxSize, '--max-size');
+    if (gate.maxBytes <= 0) throw new UsageError(`--max-size must be more than 0 bytes (got "${flags.maxSize}")`);
+  }
+  if (flags.sample !== undefined) {
+    const share = parseShare(flags.sample);
+    if (Number.isNaN(share)) throw new UsageError(`--sample must be a share of sessions above 0% and at most 100%, like 10% (got "${flags.sample}")`);
+    gate.sample = share;
+  }
+  if (flags.sampleSeed !== undefined) {
+    if (flags.sample === undefined) throw new UsageError('--sample-seed is only used with --sample');
+    const s = flags.sampleSeed.trim();
+    if (!/^\d+$/.test(s) || Number(s) > 0xffffffff) {
+      throw new UsageError(`--sample-seed must be a whole number from 0 to 4294967295 (got "${flags.sampleSeed}")`);
+    }
+    gate.sampleSeed = Number(s);
+  }
+  return gate;
 }
 
 /**
@@ -155,6 +205,14 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   if (!/^(127\.|::1$|localhost$)/.test(options.host)) {
     warn(`listening on ${options.host}, not loopback: anyone who can reach this address can send traffic through the recorder`);
   }
+  const g = options.gate ?? {};
+  const limits = [
+    g.maxDurationMs ? `--max-duration ${formatUs(g.maxDurationMs * 1000)}` : '',
+    g.maxExchanges ? `--max-exchanges ${g.maxExchanges}` : '',
+    g.maxBytes ? `--max-size ${formatBytes(g.maxBytes)}` : '',
+  ].filter(Boolean);
+  if (g.sample !== undefined && g.sample < 1) out(`sampling ${formatShare(g.sample)} of sessions, whole (seed ${g.sampleSeed ?? 0})`);
+  if (limits.length > 0) out(`recording stops at ${limits.join(', ')}; the proxy then keeps forwarding, unrecorded, until Ctrl-C`);
   if (!options.redact) warn('--no-redact: secrets (tokens, cookies, passwords, card numbers) are stored as sent');
   const defaults = Object.keys(options.notes ?? {}).filter((k) => k.startsWith(REPLAY_SECRET_NOTE_PREFIX))
     .map((k) => k.slice(REPLAY_SECRET_NOTE_PREFIX.length));
@@ -168,7 +226,6 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   }
   const tty = stdoutIsTty();
   const startMs = Date.now();
-  let failure: RunError | null = null;
   let stop: (why: string) => void = () => {};
   const stopped = new Promise<string>((resolve) => (stop = resolve));
   const onSignal = (signal: string): void => stop(signal);
@@ -176,15 +233,9 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   process.once('SIGTERM', onSignal);
   const ticker = setInterval(
     () => {
-      const stats = rec.proxy.stats();
-      if (stats.sinkFailures > 0) {
-        failure ??= new RunError(`Failed to write ${options.out}: the writer stopped (${stats.sinkFailures} exchanges lost)`);
-        stop('writer failure');
-      } else {
-        const line = liveLine(stats, Date.now() - startMs, rec.writer.queued);
-        if (tty) process.stdout.write(`\r\x1b[2K${line}`);
-        else out(line);
-      }
+      const line = liveLine(rec.proxy.stats(), Date.now() - startMs, rec.writer.queued, rec.gate.counts());
+      if (tty) process.stdout.write(`\r\x1b[2K${line}`);
+      else out(line);
     },
     tty ? 1_000 : 10_000,
   );
@@ -198,19 +249,13 @@ async function runUntilSignal(rec: Recording, options: RecordingOptions): Promis
   process.on('SIGINT', patience);
   process.on('SIGTERM', patience);
   try {
-    if (failure) {
-      if (rec.writer.written === 0) {
-        await rec.abort();
-        throw failure;
-      }
-      await rec.abandon();
-      throw keptForRecovery(failure, options.out);
-    }
     out(`stopping (${why}): finishing ${rec.proxy.stats().inFlight} in-flight exchanges and flushing…`);
-    try {
-      printSummary(await rec.stop());
-    } catch (e) {
-      throw keptForRecovery(e, options.out);
+    const summary = await rec.stop();
+    printSummary(summary);
+    // The traffic went through; the recording did not: exit 3, saying where what was committed is kept.
+    if (summary.failure) {
+      if (summary.partial) throw keptForRecovery(summary.failure, options.out);
+      throw new RunError(`${summary.failure.message}; nothing had been committed, so no file was kept`, { cause: summary.failure });
     }
   } finally {
     process.off('SIGINT', patience);
@@ -225,10 +270,13 @@ function keptForRecovery(e: unknown, outPath: string): unknown {
   return new RunError(`${e.message}; what was written before is kept in ${partial}: finish it with ${recoverCommand(partial)}`, { cause: e });
 }
 
-function liveLine(s: RecorderStats, elapsedMs: number, queued: number): string {
+function liveLine(s: RecorderStats, elapsedMs: number, queued: number, g: GateCounts): string {
   const secs = Math.round(elapsedMs / 1000);
-  // A growing queue means the disk is slower than the traffic: memory grows until it catches up.
-  let extra = queued > 10_000 ? ` · ${queued} waiting to be written` : '';
+  // A growing queue means the disk is slower than the traffic: past --max-queue new sessions are not recorded.
+  let extra = queued > 1_000 ? ` · ${queued} waiting to be written` : '';
+  if (g.sampledOutExchanges > 0) extra += ` · ${g.sampledOutExchanges} sampled out (${g.sampledOutSessions} sessions)`;
+  if (g.notRecordedExchanges > 0) extra += ` · ${g.notRecordedExchanges} not recorded (${g.notRecordedSessions} sessions)`;
+  if (g.stopped) extra += ` · recording stopped: ${g.stopped.reason}`;
   extra += s.tunnels > 0 ? ` · ${s.tunnels} tunnels (unrecorded)` : '';
   if (s.intercepted > 0) extra += ` · ${s.intercepted} tunnels decrypted`;
   if (s.upgrades > 0) extra += ` · ${s.upgrades} upgrades relayed (unrecorded)`;
@@ -238,11 +286,22 @@ function liveLine(s: RecorderStats, elapsedMs: number, queued: number): string {
 
 function printSummary(sum: RecordingSummary): void {
   const s = sum.stats;
+  const g = sum.gate;
+  const where = sum.failure ? (sum.partial ?? 'nothing kept') : sum.path;
   out(
-    `recorded ${sum.exchanges} exchanges in ${sum.sessions} sessions ` +
+    `recorded ${sum.failure ? g.recorded : sum.exchanges} exchanges${sum.failure ? '' : ` in ${sum.sessions} sessions`} ` +
       `(${s.errors} upstream errors, ${s.aborted} aborted, ${s.tunnels + s.upgrades} tunnels/upgrades unrecorded` +
       `${s.rejected > 0 ? `, ${s.rejected} bad requests refused` : ''}) · ` +
-      `${formatBytes(s.requestBytes)} sent, ${formatBytes(s.responseBytes)} received → ${sum.path}`,
+      `${formatBytes(s.requestBytes)} sent, ${formatBytes(s.responseBytes)} received → ${where}`,
   );
+  if (g.sampledOutExchanges > 0 || g.sampledOutSessions > 0) {
+    out(`sampled out: ${g.sampledOutExchanges} exchanges in ${g.sampledOutSessions} sessions`);
+  }
+  if (g.notRecordedExchanges > 0 || g.stopped) {
+    out(
+      `not recorded: ${g.notRecordedExchanges} exchanges (${g.notRecordedSessions} sessions not recorded at all, ` +
+        `${g.cutSessions} cut when recording stopped)${g.stopped ? `; recording stopped: ${g.stopped.reason}` : ''}`,
+    );
+  }
   if (sum.keyPath) out(`redaction key: ${sum.keyPath} (keep it private; it re-derives the redacted tokens)`);
 }
