@@ -75,6 +75,16 @@ describe('flashback record: bad input gives one line, exit 2, and no file', () =
     ['a port already in use', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--listen', `127.0.0.1:${busyPort}`], /Failed to listen on 127\.0\.0\.1:\d+: address already in use/],
     ['a --replay-secret without a value', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--replay-secret', 'password'], /--replay-secret must look like name=value/],
     ['a --replay-secret with an empty value', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--replay-secret', 'password='], /--replay-secret must look like name=value/],
+    ['--sample 0%', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--sample', '0%'], /--sample must be a share of sessions above 0% and at most 100%, like 10% \(got "0%"\)/],
+    ['--sample 150%', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--sample', '150%'], /--sample must be a share .*\(got "150%"\)/],
+    ['--sample ten', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--sample', 'ten'], /--sample must be a share .*\(got "ten"\)/],
+    ['--sample-seed without --sample', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--sample-seed', '3'], /--sample-seed is only used with --sample/],
+    ['a bad --sample-seed', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--sample', '10%', '--sample-seed', '-1'], /--sample-seed must be a whole number/],
+    ['--max-size ten', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-size', 'ten'], /--max-size must be a size/],
+    ['--max-size 0', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-size', '0'], /--max-size must be more than 0 bytes/],
+    ['--max-exchanges 0', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-exchanges', '0'], /--max-exchanges must be a positive whole number/],
+    ['--max-exchanges 2.5', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-exchanges', '2.5'], /--max-exchanges must be a positive whole number/],
+    ['--max-duration soon', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-duration', 'soon'], /--max-duration/],
     ['no --out', () => ['--target', 'http://127.0.0.1:1'], /--out <file.db> is required/],
     ['neither --target nor --forward', (o) => ['--out', o], /--target <url> is required/],
     ['--mitm without --forward', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--mitm'], /--mitm needs --forward/],
@@ -184,6 +194,50 @@ describe('flashback record: running', () => {
     expect(missing).toEqual([]);
     expect(rec.output()).toMatch(/stopping \(SIGTERM\)/);
     expect(rec.output()).toMatch(/recorded \d+ exchanges/);
+  }, 60_000);
+
+  it('--max-exchanges with --sample: recording stops, the file is finished, traffic flows on; summary and inspect say what was left out', async () => {
+    const target = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`ok ${req.url}`);
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const out = join(dir, 'limits.db');
+    const rec = await start([
+      '--target', `http://127.0.0.1:${(target.address() as AddressInfo).port}`, '--out', out,
+      '--max-exchanges', '20', '--sample', '50%', '--sample-seed', '3',
+    ]);
+    try {
+      // The banner's later lines may arrive just after the one start() waits for.
+      for (let i = 0; i < 500 && !/keeps forwarding/.test(rec.output()); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(rec.output()).toMatch(/sampling 50% of sessions, whole \(seed 3\)/);
+      expect(rec.output()).toMatch(/recording stops at --max-exchanges 20; the proxy then keeps forwarding/);
+      // No cookies: each request is its own session, so about half are sampled in; 200 reach the limit for sure.
+      let answered = 0;
+      for (let i = 0; i < 200; i++) {
+        const res = await request(`${rec.url}/r/${i}`);
+        expect(await res.body.text()).toBe(`ok /r/${i}`);
+        answered++;
+      }
+      for (let i = 0; i < 500 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(existsSync(out)).toBe(true);
+      expect(rec.output()).toMatch(/recording stopped: --max-exchanges 20 reached after .*; still forwarding as a plain proxy, unrecorded/);
+      expect(rec.output()).toMatch(/finished .*limits\.db: 20 exchanges in 20 sessions/);
+      rec.child.kill('SIGINT');
+      expect(await rec.exited).toBe(0);
+      const sampledOut = Number(/sampled out: (\d+) exchanges in \1 sessions/.exec(rec.output())?.[1]);
+      const notRecorded = Number(/not recorded: (\d+) exchanges/.exec(rec.output())?.[1]);
+      expect(20 + sampledOut + notRecorded).toBe(answered);
+      expect(rec.output()).toMatch(/recording stopped: --max-exchanges 20 reached/);
+      const inspect = spawnSync('node', [BIN, 'inspect', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(inspect.status).toBe(0);
+      expect(inspect.stdout).toMatch(/Sampled\s+50% of sessions \(seed 3\); left out \d+ exchanges in \d+ sessions/);
+      expect(inspect.stdout).toMatch(/Stopped\s+recording stopped early: --max-exchanges 20 reached after /);
+      expect(inspect.stdout).toMatch(/Traffic\s+20 exchanges in 20 sessions/);
+    } finally {
+      rec.child.kill('SIGKILL');
+      target.close();
+    }
   }, 60_000);
 
   it('uses a scenario file for routes, cohorts and the session key', async () => {

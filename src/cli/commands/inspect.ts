@@ -104,7 +104,15 @@ export function renderInspect(s: RecordingSummary, top = Infinity): string[] {
       s.failed.total ? ` (${Object.entries(s.failed.byKind).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''
     }`,
   ];
-  if (m.notes) for (const [k, v] of Object.entries(m.notes)) lines.push(`${label('Note')}${k}: ${v}`);
+  const notes = { ...(m.notes ?? {}) };
+  // What `record` left out (--sample, limits, a writer that fell behind or failed) gets its own lines.
+  if (notes['record.sample'] !== undefined) {
+    lines.push(`${label('Sampled')}${notes['record.sample']}; left out ${notes['record.sampled-out'] ?? 'an unknown number of exchanges'}`);
+  }
+  if (notes['record.not-recorded'] !== undefined) lines.push(`${label('Unrecorded')}${notes['record.not-recorded']}`);
+  if (notes['record.stopped'] !== undefined) lines.push(`${label('Stopped')}recording stopped early: ${notes['record.stopped']}`);
+  for (const k of ['record.sample', 'record.sampled-out', 'record.not-recorded', 'record.stopped']) delete notes[k];
+  for (const [k, v] of Object.entries(notes)) lines.push(`${label('Note')}${k}: ${v}`);
   if (s.routes.length > 0) {
     // Only the status classes the recording has (2xx always), to keep the table narrow.
     const classes = CLASSES.filter((c) => c === '2xx' || s.status[c] > 0);
