@@ -260,11 +260,13 @@ export function storedBytes(ex: Exchange): number {
   return n;
 }
 
-function formatMs(ms: number): string {
+/** `450ms`, `12.5s`, `90s`, `25m`, `1h`, `1.5h`: how `--max-duration` and the time of a stop are shown. */
+export function formatMs(ms: number): string {
+  const trim = (n: number): string => n.toFixed(1).replace(/\.0$/, '');
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1).replace(/\.0$/, '')}m`;
-  return `${(ms / 3_600_000).toFixed(1).replace(/\.0$/, '')}h`;
+  if (ms < 120_000) return `${trim(ms / 1000)}s`;
+  if (ms < 3_600_000) return `${trim(ms / 60_000)}m`;
+  return `${trim(ms / 3_600_000)}h`;
 }
 
 /** `0.1` → `10%`. */
