@@ -161,18 +161,19 @@ export class RecordingGate implements ExchangeSink {
   add(exchange: Exchange, cohort: Cohort, keyedBy?: string | null): void {
     const key = exchange.sessionKey;
     const state = this.sessions.get(key);
-    if (this.c.stopped) return this.leaveOut(key, state);
+    // Sampling first, stopped or not: what --sample leaves out is counted as sampled out, always.
     if (state === 'sampled-out') {
       this.c.sampledOutExchanges++;
       return;
     }
+    if (state === undefined && !this.sampledIn(key)) {
+      this.sessions.set(key, 'sampled-out');
+      this.c.sampledOutSessions++;
+      this.c.sampledOutExchanges++;
+      return;
+    }
+    if (this.c.stopped) return this.leaveOut(key, state);
     if (state === undefined) {
-      if (!this.sampledIn(key)) {
-        this.sessions.set(key, 'sampled-out');
-        this.c.sampledOutSessions++;
-        this.c.sampledOutExchanges++;
-        return;
-      }
       // The writer is behind: new sessions wait outside until it catches up, and stay out.
       if (this.writer.queued >= this.maxQueue) return this.leaveOut(key, undefined);
       this.sessions.set(key, 'in');

@@ -45,6 +45,12 @@ export interface RecordingOptions {
   notes?: Record<string, string>;
   upstreamTimeoutMs?: number;
   drainMs?: number;
+  /**
+   * How long the writer may hold rows before committing them, ms (default
+   * {@link RECORD_FLUSH_MS}). Tests make the writer slow with a long one, so
+   * that its queue only grows and the gate's decisions are exact.
+   */
+  writerFlushMs?: number;
   /** Limits, sampling and the writer-queue bounds (`--max-*`, `--sample`); see {@link RecordingGate}. */
   gate?: GateOptions;
   /**
@@ -134,7 +140,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       ...(options.notes ? { notes: options.notes } : {}),
     },
     // A failed writer keeps what it committed: the traffic cannot be recorded again.
-    { overwrite: options.overwrite, flushMs: RECORD_FLUSH_MS, keepOnFailure: true },
+    { overwrite: options.overwrite, flushMs: options.writerFlushMs ?? RECORD_FLUSH_MS, keepOnFailure: true },
   );
   let redactor: Redactor | null = null;
   let proxy: RecorderProxy;
