@@ -107,11 +107,6 @@ export interface Recording {
   stop(): Promise<RecordingSummary>;
   /** Stops and deletes the partial file (fatal errors): nothing is left that looks like a recording. */
   abort(): Promise<void>;
-  /**
-   * Stops and keeps the partial file and the key (the writer failed after
-   * committing exchanges): `RecordingWriter.recover` can finish it.
-   */
-  abandon(): Promise<void>;
 }
 
 /**
@@ -252,11 +247,6 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       runningGate.dispose();
       await writer.abort();
       dropKey();
-    },
-    async abandon(): Promise<void> {
-      await running.close();
-      runningGate.dispose();
-      await writer.abandon();
     },
   };
 }
