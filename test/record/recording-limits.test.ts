@@ -251,7 +251,10 @@ describe('record: limits stop recording, not the proxy', () => {
 describe('record --sample', () => {
   it('keeps a seeded share of whole sessions, the ones the seed picks', async () => {
     const { rec, out } = await record({ sample: 0.3, sampleSeed: 7 });
+    const firstSid = sidSeq;
     const bodies = await visits(rec.url, 400, 2, 20);
+    // Every session's key, as the upstream's cookies made them (cookie:sid:<value>, unredacted here).
+    const allKeys = Array.from({ length: sidSeq - firstSid }, (_, i) => `cookie:sid:${(0xa0000000 + firstSid + i).toString(16)}0123456789abcdef`);
     const sum = await rec.stop();
     expect(bodies).toHaveLength(800);
     const sessions = sessionsIn(out);
@@ -262,8 +265,9 @@ describe('record --sample', () => {
     expect(sum.gate.sampledOutSessions).toBe(400 - sessions.size);
     expect(sum.gate.sampledOutExchanges).toBe(2 * (400 - sessions.size));
     expect(sum.gate.notRecordedExchanges).toBe(0);
-    // Deterministic: exactly the sessions whose seeded hash falls under the share.
-    for (const key of sessions.keys()) expect(unitOf(hashString(7, key))).toBeLessThan(0.3);
+    // Deterministic: exactly the sessions whose seeded hash falls under the share, none other.
+    expect(allKeys).toHaveLength(400);
+    expect([...sessions.keys()].sort()).toEqual(allKeys.filter((key) => unitOf(hashString(7, key)) < 0.3).sort());
     const notes = notesOf(out);
     expect(notes['record.sample']).toBe('30% of sessions (seed 7)');
     expect(notes['record.sampled-out']).toBe(`${sum.gate.sampledOutExchanges} exchanges in ${sum.gate.sampledOutSessions} sessions`);
