@@ -75,7 +75,8 @@ export interface GateCounts {
 /** Most session decisions remembered (as the session keyer's own state); oldest are forgotten first. */
 const SESSION_LIMIT = 100_000;
 
-type SessionState = 'in' | 'sampled-out' | 'out' | 'cut';
+/** A session being recorded is the number of its exchanges handed to the writer. */
+type SessionState = number | 'sampled-out' | 'out' | 'cut';
 
 /**
  * Between the proxy and the writer: decides which exchanges are recorded,
@@ -99,9 +100,14 @@ export class RecordingGate implements ExchangeSink {
   private readonly startMs = Date.now();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private bytes = 0;
-  /** Handed to the writer when it failed: the difference to `written` was lost with it. */
-  private recordedAtFailure: number | null = null;
-  private writtenAtFailure = 0;
+  /**
+   * Session keys of the exchanges handed to the writer and perhaps not yet
+   * committed (from `pendingHead` on; at most its queue, so bounded as it is):
+   * when the writer fails, the last `recorded - written` of them were lost.
+   */
+  private pending: string[] = [];
+  private pendingHead = 0;
+  private failedOnce = false;
   private readonly c: GateCounts = {
     recorded: 0,
     sampledOutExchanges: 0,
@@ -127,14 +133,7 @@ export class RecordingGate implements ExchangeSink {
 
   /** A snapshot of the counts. */
   counts(): GateCounts {
-    const c = { ...this.c };
-    if (this.recordedAtFailure !== null) {
-      // Handed over but never committed: the writer failed with them.
-      const lost = this.recordedAtFailure - this.writtenAtFailure;
-      c.recorded -= lost;
-      c.notRecordedExchanges += lost;
-    }
-    return c;
+    return { ...this.c };
   }
 
   /** True while exchanges are still recorded. */
@@ -144,9 +143,9 @@ export class RecordingGate implements ExchangeSink {
 
   /** The writer failed: stop recording (called by the writer's failure listener). */
   writerFailed(e: RunError): void {
-    if (this.recordedAtFailure === null) {
-      this.recordedAtFailure = this.c.recorded;
-      this.writtenAtFailure = this.writer.written;
+    if (!this.failedOnce) {
+      this.failedOnce = true;
+      this.countLost(this.c.recorded - this.writer.written);
     }
     this.stop('writer-failed', `the writer failed (${e.message})`);
   }
@@ -176,16 +175,14 @@ export class RecordingGate implements ExchangeSink {
     if (state === undefined) {
       // The writer is behind: new sessions wait outside until it catches up, and stay out.
       if (this.writer.queued >= this.maxQueue) return this.leaveOut(key, undefined);
-      this.sessions.set(key, 'in');
     } else if (state === 'out') {
       this.c.notRecordedExchanges++;
       return;
     }
-    // A session let in by this very exchange and stopped before it was recorded is not recorded at all, not cut.
-    const had: SessionState | undefined = state === undefined ? undefined : 'in';
+    // (A session whose first exchange meets the stop is not recorded at all: `state` is undefined, not cut.)
     if (this.writer.queued >= this.stallQueue) {
       this.stop('writer-stalled', `the writer fell ${this.writer.queued} exchanges behind (the disk is slower than the traffic)`);
-      return this.leaveOut(key, had);
+      return this.leaveOut(key, state);
     }
     try {
       this.writer.add(exchange, cohort, keyedBy);
@@ -193,13 +190,16 @@ export class RecordingGate implements ExchangeSink {
       // A failed writer throws here, maybe before its failure listener has run: stop now.
       if (this.writer.failed) {
         this.writerFailed(this.writer.failed);
-        return this.leaveOut(key, had);
+        // Counting the lost exchanges may have changed this session's state: read it again.
+        return this.leaveOut(key, this.sessions.get(key));
       }
       // An exchange the file cannot hold (InputError): only this one is lost.
       this.c.notRecordedExchanges++;
       return;
     }
     this.c.recorded++;
+    this.sessions.set(key, (typeof state === 'number' ? state : 0) + 1);
+    this.notePending(key);
     this.bytes += storedBytes(exchange);
     const { maxExchanges, maxBytes } = this.options;
     if (maxExchanges && this.c.recorded >= maxExchanges) this.stop('max-exchanges', `--max-exchanges ${maxExchanges} reached`);
@@ -232,9 +232,45 @@ export class RecordingGate implements ExchangeSink {
     if (state === undefined) {
       this.sessions.set(key, 'out');
       this.c.notRecordedSessions++;
-    } else if (state === 'in') {
+    } else if (typeof state === 'number') {
       this.sessions.set(key, 'cut');
       this.c.cutSessions++;
+    }
+  }
+
+  private notePending(key: string): void {
+    this.pending.push(key);
+    // Keys the writer has committed are no longer needed.
+    const drop = this.pending.length - this.pendingHead - this.writer.queued;
+    if (drop > 0) this.pendingHead += drop;
+    if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /**
+   * The writer failed with the last `lost` exchanges it was handed: they
+   * count as not recorded, and their sessions as cut (some of it committed)
+   * or not recorded at all (none of it).
+   */
+  private countLost(lost: number): void {
+    if (lost <= 0) return;
+    const keys = this.pending.slice(Math.max(this.pendingHead, this.pending.length - lost));
+    this.c.recorded -= keys.length;
+    this.c.notRecordedExchanges += keys.length;
+    const perKey = new Map<string, number>();
+    for (const k of keys) perKey.set(k, (perKey.get(k) ?? 0) + 1);
+    for (const [key, n] of perKey) {
+      const handed = this.sessions.get(key);
+      if (typeof handed !== 'number') continue;
+      if (handed <= n) {
+        this.sessions.set(key, 'out');
+        this.c.notRecordedSessions++;
+      } else {
+        this.sessions.set(key, 'cut');
+        this.c.cutSessions++;
+      }
     }
   }
 

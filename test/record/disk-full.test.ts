@@ -110,6 +110,8 @@ describe('record: the disk fills', () => {
       expect(rows).toBeGreaterThan(0);
       expect(notRecorded).toBeGreaterThanOrEqual(50);
       expect(rows + notRecorded).toBe(answered);
+      // Every request is its own session here (no cookies): sessions are counted as exactly.
+      expect(text).toMatch(new RegExp(`not recorded: ${notRecorded} exchanges \\(${notRecorded} sessions not recorded at all, 0 cut`));
     } finally {
       child.kill('SIGKILL');
       await upstream.close();

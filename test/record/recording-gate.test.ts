@@ -75,7 +75,7 @@ describe('RecordingGate', () => {
     });
   });
 
-  it('a failed writer: what it was handed but had not committed counts as not recorded', () => {
+  it('a failed writer: what it was handed but had not committed counts as not recorded, by exchange and by session', () => {
     const w = new FakeWriter();
     const stops: StopKind[] = [];
     const gate = new RecordingGate(w, {}, (k) => stops.push(k));
@@ -85,8 +85,20 @@ describe('RecordingGate', () => {
     gate.add(ex('a'), cohort); // throws inside: the gate stops, never the proxy
     gate.add(ex('f'), cohort);
     expect(stops).toEqual(['writer-failed']);
-    expect(gate.counts()).toMatchObject({ recorded: 3, notRecordedExchanges: 4, notRecordedSessions: 1, cutSessions: 1 });
+    // d and e were lost with the failed write: wholly unrecorded sessions; a had one committed exchange, so it is cut.
+    expect(gate.counts()).toMatchObject({ recorded: 3, notRecordedExchanges: 4, notRecordedSessions: 3, cutSessions: 1 });
     expect(gate.counts().stopped?.reason).toMatch(/^the writer failed \(Failed to write recording x\.db: database or disk is full\)/);
+  });
+
+  it('a failed writer: a session with exchanges both committed and lost is cut', () => {
+    const w = new FakeWriter();
+    const gate = new RecordingGate(w, {}, () => undefined);
+    for (const k of ['a', 'b', 'a', 'b']) gate.add(ex(k), cohort);
+    w.written = 2; // a and b each have one committed, one lost
+    w.failed = new RunError('disk full');
+    gate.writerFailed(w.failed);
+    gate.add(ex('a'), cohort);
+    expect(gate.counts()).toMatchObject({ recorded: 2, notRecordedExchanges: 3, notRecordedSessions: 0, cutSessions: 2 });
   });
 
   it('an exchange the writer refuses is counted and recording goes on', () => {
