@@ -11,7 +11,9 @@
 // The machine's cores are shared by every host here: the point is processes,
 // not machines (one replay process runs its sends on one thread).
 //
-//   npm run build && node bench/shards-netns.mjs [--rate 12000] [--duration 10s] [--hosts 3] [--rounds 2]
+//   npm run build && node bench/shards-netns.mjs [--rate 12000] [--duration 10s] [--hosts 3] [--rounds 2] [--connections shared]
+// Shared connections by default: with per-clone ones every session opens a
+// connection, and the one target process is the wall long before the clients.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10s' },
     hosts: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: 'shared' },
   },
 });
 const RATE = Number(values.rate);
@@ -59,7 +62,7 @@ const url = `http://${net}.10:${port}`;
 /** Runs a replay in host `h`; resolves with its run.json figures and CPU seconds. */
 function replayIn(h, extra, out) {
   const args = ['netns', 'exec', `${TAG}-${h}`, '/usr/bin/time', '-f', 'cpu %U %S', process.execPath, BIN, 'replay', rec, '--target', url,
-    '--scale', String(RATE / TIMING_BASE_RATE), '--duration', values.duration, '--workers', '1', '--quiet', '--out', out, ...extra];
+    '--scale', String(RATE / TIMING_BASE_RATE), '--duration', values.duration, '--workers', '1', '--connections', values.connections, '--quiet', '--out', out, ...extra];
   return new Promise((done) => {
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -115,7 +118,7 @@ target.kill();
 spawnSync('bash', [SCRIPT, 'down', TAG, String(HOSTS)]);
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`\n\`node bench/shards-netns.mjs --rate ${RATE} --duration ${values.duration} --hosts ${HOSTS} --rounds ${ROUNDS}\`\n`);
+console.log(`\n\`node bench/shards-netns.mjs --rate ${RATE} --duration ${values.duration} --hosts ${HOSTS} --rounds ${ROUNDS} --connections ${values.connections}\`\n`);
 console.log('| round | run | valid | requests | req/s | send lag p99 | CPU s |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.round} | ${r.kind} | ${r.valid ? 'yes' : '**no**'} | ${r.requests} | ${Math.round(r.reqPerS)} | ${r.sendLagP99Ms.toFixed(2)} ms | ${r.cpuS.toFixed(2)} |`);

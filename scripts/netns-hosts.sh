@@ -15,7 +15,11 @@ k=$(( ( $(printf '%s' "$tag" | cksum | cut -d' ' -f1) % 200 ) + 20 ))
 names=("$tag-t"); for i in $(seq 1 "$n"); do names+=("$tag-$i"); done
 
 down() {
-  for ns in "${names[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "${names[@]}"; do
+    ip netns del "$ns" 2>/dev/null || true
+    # A namespace is torn down lazily: its veth end here can outlive it a while.
+    ip link del "v-$ns" 2>/dev/null || true
+  done
   ip link del "$bridge" 2>/dev/null || true
 }
 
