@@ -1,7 +1,7 @@
 import { RunError } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
-import { hashString, unitOf } from '../replay/seeded-hash.js';
+import { hashString, unitOf } from '../model/seeded-hash.js';
 import { BoundedMap } from '../segment/session-signals.js';
 import type { ExchangeSink } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Session, SessionInfo } from '../model/session.js';
 import type { PlanOptions } from './replay-options.js';
-import { hashString, mix32, unitOf } from './seeded-hash.js';
+import { hashString, mix32, unitOf } from '../model/seeded-hash.js';
 import { StringPool } from './string-pool.js';
 import { exchangeFilter, planSession, type SessionPlan, type SessionPlanOptions } from './session-plan.js';
 

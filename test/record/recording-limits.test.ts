@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storedBytes, type StopKind } from '../../src/record/recording-gate.js';
 import { startRecording, type Recording, type RecordingOptions } from '../../src/record/start-recording.js';
 import type { GateOptions } from '../../src/record/recording-gate.js';
-import { hashString, unitOf } from '../../src/replay/seeded-hash.js';
+import { hashString, unitOf } from '../../src/model/seeded-hash.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
 import { startServer, until } from './helpers.js';
 

@@ -5,7 +5,7 @@
  * the plan without talking to each other.
  */
 
-import { fnv1a } from '../model/seeded-random.js';
+import { fnv1a } from './seeded-random.js';
 
 /** 32-bit FNV-1a of a string, mixed with `seed`. */
 export function hashString(seed: number, text: string): number {
