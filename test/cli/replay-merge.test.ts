@@ -75,3 +75,69 @@ describe('replay records --connections in run.json, and report merge refuses sha
     expect(r.stderr).toMatch(/^flashback: Failed to merge runs: different connection modes: "old" \(shard 2\/2\) has no connection mode \(written before run\.json recorded it\), "a-shared" \(shard 1\/2\) ran with --connections shared\n$/);
   });
 });
+
+const common = ['--jitter', '0', '--workers', '1', '--max-send-lag', '10s', '--quiet'];
+
+describe('shards from the environment, started together, merged (built CLI)', () => {
+  it('--shard auto with JOB_COMPLETION_INDEX=2 and a count of 3 runs shard 3/3', async () => {
+    const out = join(dir, 'k8s-2.json');
+    const r = await flashback(['replay', rec, '--target', srv.url, '--shard', 'auto', ...common, '--out', out], { JOB_COMPLETION_INDEX: '2', FLASHBACK_SHARD_COUNT: '3' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readRun(out).plan.shard).toEqual({ index: 3, count: 3 });
+  });
+
+  it('--shard auto with no index in the environment: exit 2, one line naming the variables, nothing written', async () => {
+    const out = join(dir, 'none.json');
+    const r = await flashback(['replay', rec, '--target', srv.url, '--shard', 'auto', ...common, '--out', out], { JOB_COMPLETION_INDEX: '', FLASHBACK_SHARD_INDEX: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/JOB_COMPLETION_INDEX.*FLASHBACK_SHARD_INDEX.*FLASHBACK_SHARD_COUNT/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('three shards given one epoch plus a delay record their start skew; the merge keeps each, names one that started late, and equals one run', async () => {
+    const epoch = new Date(Date.now() - 5_000).toISOString();
+    const startAt = `${epoch}+6500ms`;
+    const files = await Promise.all(
+      [1, 2, 3].map(async (i) => {
+        const out = join(dir, `s${i}.json`);
+        const r = await flashback(['replay', rec, '--target', srv.url, '--shard', 'auto', '--start-at', startAt, ...common, '--label', `s${i}`, '--out', out], {
+          FLASHBACK_SHARD_INDEX: String(i),
+          FLASHBACK_SHARD_COUNT: '3',
+        });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        return out;
+      }),
+    );
+    const intended = new Date(Date.parse(epoch) + 6_500).toISOString();
+    for (const f of files) {
+      const start = readRun(f).start!;
+      expect(start.intended).toBe(intended);
+      expect(start.limitUs).toBe(10_000_000);
+      // Sent after the intended time, never before it (the timer may fire a little late).
+      expect(start.skewUs).toBeGreaterThanOrEqual(-1_000);
+    }
+    const whole = join(dir, 'whole.json');
+    expect((await flashback(['replay', rec, '--target', srv.url, ...common, '--out', whole])).code).toBe(0);
+
+    const merged = join(dir, 'merged.json');
+    const ok = await flashback(['report', 'merge', ...files, '--out', merged]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const m = readRun(merged);
+    expect(m.start!.shards!.map((s) => s.shard)).toEqual([1, 2, 3]);
+    expect(m.totals.requests).toBe(readRun(whole).totals.requests);
+    const bySegment = (r: RunResult): Record<string, number> => Object.fromEntries(r.segments.map((s) => [s.key, s.count]));
+    expect(bySegment(m)).toEqual(bySegment(readRun(whole)));
+
+    // Shard 2 as if its pod had started 2 s late: the merge still merges, and names it.
+    const late = readRun(files[1]!);
+    writeFileSync(files[1]!, JSON.stringify({ ...late, start: { ...late.start!, skewUs: 2_000_000, limitUs: 10_000 } }));
+    const named = await flashback(['report', 'merge', ...files, '--out', join(dir, 'merged-late.json')]);
+    expect(named.code).toBe(0);
+    expect(named.stderr).toMatch(/^flashback: warning: shard 2\/3 \("s2"\) started 2\.00s late against --start-at .* \(more than its 10\.0ms send-lag limit\)/);
+    expect(named.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../../src/model/exchange.js';
+import { seededRandom } from '../../src/model/seeded-random.js';
 import { RecorderProxy } from '../../src/record/recorder-proxy.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
 import { RecordingWriter } from '../../src/store/recording-writer.js';
@@ -32,17 +33,7 @@ const HOSTILE = 1_200;
 const WELL_FORMED = 400;
 const WORKERS = 24;
 
-/** mulberry32: small, fast, and the same sequence on every platform. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 type Kind = 'refused' | 'broken-body' | 'early-close' | 'pipelined' | 'garbage' | 'mutated';
 
