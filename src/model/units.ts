@@ -68,6 +68,29 @@ export function formatUs(us: number): string {
   return `${(us / 1_000_000).toFixed(2)}s`;
 }
 
+/** `450ms`, `12.5s`, `90s`, `25m`, `1h`, `1.5h`: a duration in ms as a flag would give it (`--max-duration 1h`). */
+export function formatMs(ms: number): string {
+  const trim = (n: number): string => n.toFixed(1).replace(/\.0$/, '');
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 120_000) return `${trim(ms / 1000)}s`;
+  if (ms < 3_600_000) return `${trim(ms / 60_000)}m`;
+  return `${trim(ms / 3_600_000)}h`;
+}
+
+/**
+ * A share written as a percentage (`10%`, `0.5%`) or a fraction (`0.1`), as
+ * a fraction; NaN for anything else. Callers check the range they allow.
+ */
+export function parseFraction(text: string): number {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(%?)$/.exec(String(text).trim());
+  return m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+}
+
+/** `0.1` → `10%`. */
+export function formatShare(share: number): string {
+  return `${Number((share * 100).toPrecision(6))}%`;
+}
+
 /** Formats a byte count for people: `820 B`, `1.50 MiB`. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

@@ -4,6 +4,7 @@ import type { Cohort } from '../model/session.js';
 import { hashString, unitOf } from '../model/seeded-hash.js';
 import { BoundedMap } from '../segment/session-signals.js';
 import type { ExchangeSink } from './types.js';
+import { formatMs, formatShare, parseFraction } from '../model/units.js';
 
 /**
  * What the gate hands exchanges to: the recording writer (with redaction in
@@ -297,25 +298,8 @@ export function storedBytes(ex: Exchange): number {
   return n;
 }
 
-/** `450ms`, `12.5s`, `90s`, `25m`, `1h`, `1.5h`: how `--max-duration` and the time of a stop are shown. */
-export function formatMs(ms: number): string {
-  const trim = (n: number): string => n.toFixed(1).replace(/\.0$/, '');
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 120_000) return `${trim(ms / 1000)}s`;
-  if (ms < 3_600_000) return `${trim(ms / 60_000)}m`;
-  return `${trim(ms / 3_600_000)}h`;
-}
-
-/** `0.1` → `10%`. */
-export function formatShare(share: number): string {
-  return `${Number((share * 100).toPrecision(6))}%`;
-}
-
-/** Parses `--sample`: `10%`, `0.1%`, or a fraction `0.1`; in (0, 100%]. Throws a message (the CLI makes it a usage error). */
+/** Parses `--sample`: `10%`, `0.1%`, or a fraction `0.1`; in (0, 100%], else NaN (the CLI makes it a usage error). */
 export function parseShare(text: string): number {
-  const s = String(text).trim();
-  const m = /^(\d+(?:\.\d+)?|\.\d+)(%?)$/.exec(s);
-  if (!m) return NaN;
-  const n = Number(m[1]) / (m[2] ? 100 : 1);
+  const n = parseFraction(text);
   return n > 0 && n <= 1 ? n : NaN;
 }

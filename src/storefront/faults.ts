@@ -6,7 +6,7 @@
  * (`--fault`, repeatable) and at run time (`POST /admin/faults`).
  */
 import { UsageError } from '../model/errors.js';
-import { parseDurationUs } from '../model/units.js';
+import { parseDurationUs, parseFraction } from '../model/units.js';
 
 /** The faults in force. */
 export interface FaultState {
@@ -25,9 +25,8 @@ export function noFaults(): FaultState {
 const KNOWN = 'payment-latency=<duration>, payment-errors=<percent>, cache-down, db-slow=<duration>';
 
 function parsePercent(text: string, spec: string): number {
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
-  const value = m ? Number(m[1]) / 100 : Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+  const value = parseFraction(text);
+  if (!(value >= 0 && value <= 1)) {
     throw new UsageError(`--fault ${spec}: the error rate must be a percentage like 20% (got "${text}")`);
   }
   return value;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RunError } from '../../src/model/errors.js';
 import type { Exchange } from '../../src/model/exchange.js';
-import { RecordingGate, formatMs, parseShare, type GatedWriter, type StopKind } from '../../src/record/recording-gate.js';
+import { formatMs } from '../../src/model/units.js';
+import { RecordingGate, parseShare, type GatedWriter, type StopKind } from '../../src/record/recording-gate.js';
 import { hashString, unitOf } from '../../src/model/seeded-hash.js';
 
 /** A writer stand-in whose queue and commits the test moves by hand. */

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RunError, UsageError } from '../../model/errors.js';
-import { formatBytes, parseBytes, parseDurationUs, parsePositiveInt } from '../../model/units.js';
+import { formatBytes, formatMs, formatShare, parseBytes, parseDurationUs, parsePositiveInt } from '../../model/units.js';
 import { defaultCaDir } from '../../record/ca.js';
 import { probeTarget } from '../../record/probe-target.js';
 import { startRecording, type Recording, type RecordingOptions, type RecordingSummary } from '../../record/start-recording.js';
 import type { RecorderStats } from '../../record/types.js';
-import { formatMs, formatShare, parseShare, type GateCounts, type GateOptions } from '../../record/recording-gate.js';
+import { parseShare, type GateCounts, type GateOptions } from '../../record/recording-gate.js';
 import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-target.js';
 import { parseSessionKey } from '../../segment/session-key.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
