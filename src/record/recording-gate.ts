@@ -201,8 +201,9 @@ export class RecordingGate implements ExchangeSink {
     this.c.recorded++;
     this.sessions.set(key, (typeof state === 'number' ? state : 0) + 1);
     this.notePending(key);
-    this.bytes += storedBytes(exchange);
     const { maxExchanges, maxBytes } = this.options;
+    // Walks every header: only worth it on the proxy's path when --max-size asks.
+    if (maxBytes) this.bytes += storedBytes(exchange);
     if (maxExchanges && this.c.recorded >= maxExchanges) this.stop('max-exchanges', `--max-exchanges ${maxExchanges} reached`);
     else if (maxBytes && this.bytes >= maxBytes) this.stop('max-size', `--max-size reached (${this.bytes} bytes recorded)`);
   }
