@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import { UsageError, messageOf } from '../model/errors.js';
@@ -19,13 +19,22 @@ import {
   type ClientLimits,
 } from './request-guard.js';
 import { openTunnel } from './tunnel.js';
+import { RelayConnection, type RelayedExchange, type RelayHost } from './relay.js';
 import { relayUpgrade } from './upgrade-relay.js';
 import { UpstreamResolver } from './upstream-target.js';
 import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNamer, SessionAssigner } from './types.js';
 
+/** An exchange in flight, whichever engine runs it. */
+interface InFlight {
+  shutdown(): void;
+}
+
 /**
- * The recording proxy: node:http in, an undici keep-alive `Agent` out. In
- * reverse mode every request goes to `target`; in forward mode absolute-URI
+ * The recording proxy. In reverse mode every request goes to `target`
+ * through the relay (`relay.ts`: each client connection paired with one
+ * target connection, both parsed by Node's HTTP parser). In forward mode
+ * (and with `--mitm`) it is node:http in, an undici keep-alive `Agent`
+ * out: absolute-URI
  * requests go where they say, and `CONNECT` is tunnelled unrecorded or, with
  * `mitmCa`, decrypted and recorded. `Upgrade` requests are relayed
  * unrecorded. Each finished exchange goes to the sink (see
@@ -37,7 +46,7 @@ import type { CohortNamer, ExchangeSink, RecorderOptions, RecorderStats, RouteNa
  * finish for up to `drainMs`, aborts the rest (recorded as `aborted`), and
  * closes the upstream connections. The sink is not closed: its owner does that.
  */
-export class RecorderProxy implements ExchangeHost {
+export class RecorderProxy implements ExchangeHost, RelayHost {
   readonly maxBodyBytes: number;
   readonly upstreamTimeoutMs: number;
   readonly sessions: SessionAssigner;
@@ -47,11 +56,17 @@ export class RecorderProxy implements ExchangeHost {
   private readonly sink: ExchangeSink;
   private readonly agent: Agent;
   private readonly resolver: UpstreamResolver;
+  readonly insecure: boolean;
+  readonly limits: ClientLimits;
   private readonly server: Server;
-  private readonly inFlight = new Set<ProxiedExchange>();
+  /** Reverse mode: the relay's listener (`server` then only serves as the home of shared settings). */
+  private readonly relayServer: NetServer | null;
+  private readonly relays = new Set<RelayConnection>();
+  /** Every client socket the relay accepted and that is not closed yet, for the end of a shutdown. */
+  private readonly relaySockets = new Set<Socket>();
+  private readonly inFlight = new Set<InFlight>();
   private readonly tunnels = new Set<Socket>();
   private readonly mitm: MitmTerminator | null;
-  private readonly limits: ClientLimits;
   /** Connections that were refused a request: whatever they sent after it is never forwarded. */
   private readonly refused = new WeakSet<Socket>();
   private readonly counts: RecorderStats = {
@@ -89,6 +104,14 @@ export class RecorderProxy implements ExchangeHost {
       connect: { timeout: this.upstreamTimeoutMs, rejectUnauthorized: !options.insecure },
     });
     this.limits = { ...DEFAULT_CLIENT_LIMITS, ...options.limits };
+    this.insecure = options.insecure === true;
+    this.relayServer = options.forward
+      ? null
+      : createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+          this.relaySockets.add(socket);
+          socket.once('close', () => this.relaySockets.delete(socket));
+          this.relays.add(new RelayConnection(this, socket));
+        });
     const onRefused = (): void => {
       this.counts.rejected++;
     };
@@ -123,13 +146,14 @@ export class RecorderProxy implements ExchangeHost {
         const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : messageOf(err);
         reject(new UsageError(`Failed to listen on ${host}:${this.options.port}: ${why}`, { cause: err }));
       };
-      this.server.once('error', onError);
-      this.server.listen(this.options.port, host, () => {
-        this.server.off('error', onError);
+      const listener = this.relayServer ?? this.server;
+      listener.once('error', onError);
+      listener.listen(this.options.port, host, () => {
+        listener.off('error', onError);
         resolve();
       });
     });
-    const port = (this.server.address() as AddressInfo).port;
+    const port = ((this.relayServer ?? this.server).address() as AddressInfo).port;
     this.listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     return { url: this.listenUrl, host, port };
   }
@@ -147,14 +171,20 @@ export class RecorderProxy implements ExchangeHost {
 
   private async shutdown(): Promise<void> {
     this.closingFlag = true;
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const relayServer = this.relayServer;
+    const serverClosed = relayServer
+      ? new Promise<void>((resolve) => relayServer.close(() => resolve()))
+      : new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    for (const conn of [...this.relays]) conn.drain();
     this.mitm?.closeConnections(false);
     await this.whenIdle(this.options.drainMs ?? 5_000);
     for (const ex of [...this.inFlight]) ex.shutdown();
     // Cancelled exchanges finish asynchronously (undici calls back): let them reach the sink before it closes.
     await this.whenIdle(1_000);
     for (const socket of this.tunnels) socket.destroy();
+    for (const conn of [...this.relays]) conn.destroy();
+    for (const socket of this.relaySockets) socket.destroy();
     this.server.closeAllConnections();
     this.mitm?.closeConnections(true);
     await serverClosed;
@@ -174,8 +204,51 @@ export class RecorderProxy implements ExchangeHost {
     });
   }
 
-  /** {@link ExchangeHost}: one exchange finished. */
-  complete(source: ProxiedExchange, exchange: Exchange, cohort: Cohort, keyedBy: string | null = null): void {
+  /** {@link RelayHost}: where a request-target goes. */
+  resolve(url: string): UpstreamTarget | string {
+    return this.closingFlag && this.relays.size === 0 ? 'the recorder is shutting down' : this.resolver.resolve(url);
+  }
+
+  /** {@link RelayHost}: µs since the recording's first request. */
+  offsetUs(startMs: number): number {
+    this.firstStartMs ??= startMs;
+    return Math.round((startMs - this.firstStartMs) * 1000);
+  }
+
+  /** {@link RelayHost}: an exchange started. */
+  began(ex: RelayedExchange): void {
+    this.inFlight.add(ex);
+  }
+
+  /** {@link RelayHost}: the relay answered a request itself. */
+  refusedOne(): void {
+    this.counts.rejected++;
+  }
+
+  /** {@link RelayHost}: a reverse proxy answers CONNECT 405. */
+  connectRefused(client: Socket): void {
+    endWith(client, 'HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  }
+
+  /** {@link RelayHost}: an `Upgrade` request, already checked by `refuseRequest`, relayed unrecorded. */
+  upgrade(head: { method: string; url: string; rawHeaders: string[] }, client: Socket, rest: Buffer): void {
+    const upstream = this.closingFlag ? 'the recorder is shutting down' : this.resolver.resolve(head.url);
+    if (typeof upstream === 'string') {
+      this.counts.rejected++;
+      endWith(client, 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.counts.upgrades++;
+    relayUpgrade(head, client, rest, upstream, this.insecure, this.tunnels);
+  }
+
+  /** {@link RelayHost}: a relayed connection closed. */
+  forget(conn: RelayConnection): void {
+    this.relays.delete(conn);
+  }
+
+  /** {@link ExchangeHost}, {@link RelayHost}: one exchange finished. */
+  complete(source: InFlight, exchange: Exchange, cohort: Cohort, keyedBy: string | null = null): void {
     this.inFlight.delete(source);
     const c = this.counts;
     c.exchanges++;

@@ -173,8 +173,7 @@ export function refusalBody(refusal: Refusal): string {
 }
 
 /** A whole `connection: close` response for a refusal, for writing straight to a socket. */
-export function refusalResponse(refusal: Refusal): string {
-  const body = refusalBody(refusal);
+export function refusalResponse(refusal: Refusal, body = refusalBody(refusal)): string {
   return (
     `HTTP/1.1 ${refusal.status} ${REASONS[refusal.status]}\r\ncontent-type: application/json\r\n` +
     `connection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`

@@ -22,7 +22,7 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
  * closes as soon as the client sends anything more.
  */
 export function relayUpgrade(
-  req: IncomingMessage,
+  req: Pick<IncomingMessage, 'method' | 'rawHeaders'>,
   client: Socket,
   head: Buffer,
   upstream: UpstreamTarget,
