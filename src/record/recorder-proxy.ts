@@ -206,7 +206,7 @@ export class RecorderProxy implements ExchangeHost, RelayHost {
 
   /** {@link RelayHost}: where a request-target goes. */
   resolve(url: string): UpstreamTarget | string {
-    return this.closingFlag && this.relays.size === 0 ? 'the recorder is shutting down' : this.resolver.resolve(url);
+    return this.resolver.resolve(url);
   }
 
   /** {@link RelayHost}: µs since the recording's first request. */
