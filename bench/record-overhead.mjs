@@ -14,8 +14,13 @@
 // Usage: npm run build && node bench/record-overhead.mjs
 //        [--only latency,saturation,capture] [--closed 20000]
 //        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 500,1000,1500,2000,3000,4000,6000] [--p99-bound-ms 100]
+//        [--before <another checkout>/bin/flashback.js] [--pin 1]
 // The target, the recorder and this client each run in their own process.
-import { spawn } from 'node:child_process';
+// --before: a second recorder build (an older checkout, built), run
+// interleaved with this one in every phase, so before and after share the
+// machine's weather. --pin 1: the recorder on core 1, the target and this
+// client on core 0 (taskset), as when the recorder has a core of its own.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,6 +36,14 @@ const STEPS = String(args.steps ?? '500,1000,1500,2000,3000,4000,6000').split(',
 const P99_BOUND_US = Number(args['p99-bound-ms'] ?? 100) * 1000;
 const MAX_OUTSTANDING = 2000;
 const dir = mkdtempSync(join(tmpdir(), 'fb-bench-record-'));
+const PIN = args.pin === '1';
+/** The recorder builds compared: this checkout's, and --before's when given. */
+const BUILDS = [{ name: 'after', bin: join(ROOT, 'bin/flashback.js') }];
+if (args.before) BUILDS.unshift({ name: 'before', bin: resolve(args.before) });
+if (BUILDS.length === 1) BUILDS[0].name = 'proxy';
+if (PIN) {
+  spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+}
 
 function parseArgs(argv) {
   const out = {};
@@ -39,8 +52,9 @@ function parseArgs(argv) {
 }
 
 /** Spawns a child and resolves with the first match of `re` in its stdout. */
-function spawnAndWait(cmd, argv, re) {
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+function spawnAndWait(cmd, argv, re, core = null) {
+  const [file, list] = PIN && core !== null ? ['taskset', ['-c', String(core), cmd, ...argv]] : [cmd, argv];
+  const child = spawn(file, list, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let text = '';
   return new Promise((resolvePromise, reject) => {
     const onData = (c) => {
@@ -70,15 +84,16 @@ s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
 `;
 
 async function startTarget() {
-  const { child, match } = await spawnAndWait('node', ['-e', TARGET_SRC], /port (\d+)/);
+  const { child, match } = await spawnAndWait('node', ['-e', TARGET_SRC], /port (\d+)/, 0);
   return { child, url: `http://127.0.0.1:${match[1]}` };
 }
 
-async function startRecorder(target, out) {
+async function startRecorder(target, out, build = BUILDS.at(-1)) {
   const { child, match, output } = await spawnAndWait(
     'node',
-    ['bin/flashback.js', 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'],
+    [build.bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'],
     /recording (http:\/\/127\.0\.0\.1:\d+)/,
+    1,
   );
   const exited = new Promise((r) => child.once('exit', (code) => r(code)));
   return { child, url: match[1], output, exited };
@@ -176,25 +191,31 @@ async function saturation(target) {
   console.log(`\n## Saturation: ${total} requests, 32 concurrent, as fast as possible (interleaved direct/proxy, fresh recording each proxy run)\n`);
   console.log('| round | path | req/s | errors | rows in file | recorder CPU µs/exchange |');
   console.log('|---|---|---|---|---|---|');
-  const ratios = [];
-  const cpus = [];
+  const ratios = new Map(BUILDS.map((b) => [b.name, []]));
+  const cpus = new Map(BUILDS.map((b) => [b.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     const direct = await closedLoop(target.url, total, 32);
     console.log(`| ${round} | direct | ${direct.rate.toFixed(0)} | ${direct.errors} | | |`);
-    const out = join(dir, `saturation-${round}.db`);
-    const rec = await startRecorder(target.url, out);
-    const cpu0 = cpuSeconds(rec.child.pid);
-    const proxy = await closedLoop(rec.url, total, 32);
-    const cpuUs = ((cpuSeconds(rec.child.pid) - cpu0) * 1e6) / Math.max(1, proxy.ok);
-    rec.child.kill('SIGTERM');
-    await rec.exited;
-    const rows = await countRows(out);
-    rmSync(out, { force: true });
-    console.log(`| ${round} | proxy | ${proxy.rate.toFixed(0)} | ${proxy.errors} | ${rows}${rows === proxy.ok ? ' (= responses)' : ` (responses ${proxy.ok})`} | ${cpuUs.toFixed(0)} |`);
-    ratios.push(proxy.rate / direct.rate);
-    cpus.push(cpuUs);
+    for (const build of round % 2 ? BUILDS : [...BUILDS].reverse()) {
+      const out = join(dir, `saturation-${round}.db`);
+      const rec = await startRecorder(target.url, out, build);
+      await closedLoop(rec.url, 500, 8); // warm-up (JIT); its rows are subtracted below
+      const cpu0 = cpuSeconds(rec.child.pid);
+      const proxy = await closedLoop(rec.url, total, 32);
+      const cpuUs = ((cpuSeconds(rec.child.pid) - cpu0) * 1e6) / Math.max(1, proxy.ok);
+      rec.child.kill('SIGTERM');
+      await rec.exited;
+      const rows = (await countRows(out)) - 500;
+      rmSync(out, { force: true });
+      console.log(`| ${round} | ${build.name} | ${proxy.rate.toFixed(0)} | ${proxy.errors} | ${rows}${rows === proxy.ok ? ' (= responses)' : ` (responses ${proxy.ok})`} | ${cpuUs.toFixed(0)} |`);
+      ratios.get(build.name).push(proxy.rate / direct.rate);
+      cpus.get(build.name).push(cpuUs);
+    }
   }
-  console.log(`\nProxy throughput / direct (median): ${median(ratios).toFixed(2)}; recorder CPU per exchange (median): ${median(cpus).toFixed(0)} µs (≈ ${(1e6 / median(cpus)).toFixed(0)} exchanges per CPU-second, writer thread included)`);
+  for (const { name } of BUILDS) {
+    const cpu = median(cpus.get(name));
+    console.log(`\n${name}: throughput / direct (median): ${median(ratios.get(name)).toFixed(2)}; recorder CPU per exchange (median): ${cpu.toFixed(0)} µs (≈ ${(1e6 / cpu).toFixed(0)} exchanges per CPU-second, writer thread included)`);
+  }
 }
 
 async function countRows(file) {
@@ -227,48 +248,58 @@ async function latencyOverhead(target) {
   console.log(`\n## Latency added at ${RATE} req/s (${SECONDS} s per run, ${ROUNDS} rounds, interleaved direct/proxy)\n`);
   console.log('| round | path | p50 ms | p99 ms | max ms | errors | unsent |');
   console.log('|---|---|---|---|---|---|---|');
-  const rec = await startRecorder(target.url, join(dir, 'latency.db'));
-  await fixedRate(rec.url, Math.min(RATE, 500), 1); // warm both paths
+  const recs = [];
+  for (const build of BUILDS) {
+    const rec = await startRecorder(target.url, join(dir, `latency-${build.name}.db`), build);
+    await fixedRate(rec.url, Math.min(RATE, 500), 1); // warm both paths
+    recs.push({ build, rec, d50: [], d99: [] });
+  }
   await fixedRate(target.url, Math.min(RATE, 500), 1);
-  const d50 = [];
-  const d99 = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const direct = await fixedRate(target.url, RATE, SECONDS);
-    const proxy = await fixedRate(rec.url, RATE, SECONDS);
-    for (const [name, r] of [['direct', direct], ['proxy', proxy]]) {
-      console.log(`| ${round} | ${name} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.errors} | ${r.unsent} |`);
+    console.log(`| ${round} | direct | ${ms(direct.p50)} | ${ms(direct.p99)} | ${ms(direct.max)} | ${direct.errors} | ${direct.unsent} |`);
+    for (const r of round % 2 ? recs : [...recs].reverse()) {
+      const proxy = await fixedRate(r.rec.url, RATE, SECONDS);
+      console.log(`| ${round} | ${r.build.name} | ${ms(proxy.p50)} | ${ms(proxy.p99)} | ${ms(proxy.max)} | ${proxy.errors} | ${proxy.unsent} |`);
+      r.d50.push(proxy.p50 - direct.p50);
+      r.d99.push(proxy.p99 - direct.p99);
     }
-    d50.push(proxy.p50 - direct.p50);
-    d99.push(proxy.p99 - direct.p99);
   }
-  rec.child.kill('SIGTERM');
-  await rec.exited;
-  console.log(`\nAdded by the proxy (median of ${ROUNDS} rounds): p50 +${ms(median(d50))} ms, p99 +${ms(median(d99))} ms`);
+  for (const r of recs) {
+    r.rec.child.kill('SIGTERM');
+    await r.rec.exited;
+    console.log(`\nAdded by ${r.build.name} (median of ${ROUNDS} rounds): p50 +${ms(median(r.d50))} ms, p99 +${ms(median(r.d99))} ms`);
+  }
 }
 
 async function captureRate(target) {
   console.log(`\n## Sustained capture rate with zero loss (${SECONDS} s per step; pass = on schedule, no errors, p99 < ${ms(P99_BOUND_US)} ms, rows = responses)\n`);
-  console.log('| offered req/s | achieved req/s | p50 ms | p99 ms | errors | unsent | responses | rows | recorder CPU µs/exchange | pass |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
-  let best = 0;
+  console.log('| build | offered req/s | achieved req/s | p50 ms | p99 ms | errors | unsent | responses | rows | recorder CPU µs/exchange | pass |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const best = new Map(BUILDS.map((b) => [b.name, 0]));
+  const going = new Set(BUILDS.map((b) => b.name));
   for (const rate of STEPS) {
-    const out = join(dir, `capture-${rate}.db`);
-    const rec = await startRecorder(target.url, out);
-    const warm = await fixedRate(rec.url, 200, 0.5); // warm-up (JIT, connections); its rows are subtracted below
-    const cpu0 = cpuSeconds(rec.child.pid);
-    const r = await fixedRate(rec.url, rate, SECONDS);
-    const cpuUs = ((cpuSeconds(rec.child.pid) - cpu0) * 1e6) / Math.max(1, r.responses);
-    rec.child.kill('SIGTERM');
-    await rec.exited;
-    const rows = (await countRows(out)) - warm.responses;
-    const achieved = r.responses / r.elapsedS;
-    const pass = r.errors === 0 && r.unsent === 0 && rows === r.responses && r.p99 < P99_BOUND_US && achieved >= 0.95 * rate;
-    console.log(`| ${rate} | ${achieved.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors} | ${r.unsent} | ${r.responses} | ${rows} | ${cpuUs.toFixed(0)} | ${pass ? 'yes' : 'no'} |`);
-    rmSync(out, { force: true });
-    if (pass) best = rate;
-    else break;
+    for (const build of BUILDS) {
+      if (!going.has(build.name)) continue;
+      const out = join(dir, `capture-${rate}.db`);
+      const rec = await startRecorder(target.url, out, build);
+      const warm = await fixedRate(rec.url, 200, 0.5); // warm-up (JIT, connections); its rows are subtracted below
+      const cpu0 = cpuSeconds(rec.child.pid);
+      const r = await fixedRate(rec.url, rate, SECONDS);
+      const cpuUs = ((cpuSeconds(rec.child.pid) - cpu0) * 1e6) / Math.max(1, r.responses);
+      rec.child.kill('SIGTERM');
+      await rec.exited;
+      const rows = (await countRows(out)) - warm.responses;
+      const achieved = r.responses / r.elapsedS;
+      const pass = r.errors === 0 && r.unsent === 0 && rows === r.responses && r.p99 < P99_BOUND_US && achieved >= 0.95 * rate;
+      console.log(`| ${build.name} | ${rate} | ${achieved.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.errors} | ${r.unsent} | ${r.responses} | ${rows} | ${cpuUs.toFixed(0)} | ${pass ? 'yes' : 'no'} |`);
+      rmSync(out, { force: true });
+      if (pass) best.set(build.name, rate);
+      else going.delete(build.name);
+    }
+    if (going.size === 0) break;
   }
-  console.log(`\nHighest sustained capture rate with zero loss: ${best ? `${best} req/s` : 'none of the steps'}`);
+  for (const [name, rate] of best) console.log(`\n${name}: highest sustained capture rate with zero loss: ${rate ? `${rate} req/s` : 'none of the steps'}`);
 }
 
 console.log(`# flashback record overhead — ${new Date().toISOString()}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);

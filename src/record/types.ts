@@ -61,7 +61,7 @@ export interface RecorderOptions {
   upstreamTimeoutMs?: number;
   /** How long close() waits for in-flight exchanges before aborting them, ms (default 5 000). */
   drainMs?: number;
-  /** Keep-alive connections per upstream origin (default 128). */
+  /** Forward mode: keep-alive connections per upstream origin (default 128). Reverse mode pairs each client connection with its own. */
   connectionsPerOrigin?: number;
   /** Caps and timeouts on what clients send (defaults: `DEFAULT_CLIENT_LIMITS`). */
   limits?: Partial<ClientLimits>;
