@@ -388,7 +388,9 @@ export class RelayConnection {
     const ex = this.reading;
     if (ex === null) return;
     ex.reqCapture.add(chunk);
-    const up = this.upstream!;
+    // The target may have answered early and closed: the rest of the body is read, and goes nowhere.
+    const up = this.upstream;
+    if (up === null) return;
     const ok = ex.chunkedUp ? writeChunk(up, chunk) : up.write(chunk);
     if (!ok && !this.clientPaused) {
       this.clientPaused = true;
@@ -402,7 +404,7 @@ export class RelayConnection {
     if (ex === null) return;
     this.reading = null;
     ex.requestDone = true;
-    if (ex.chunkedUp) this.upstream!.write(LAST_CHUNK, 'latin1');
+    if (ex.chunkedUp) this.upstream?.write(LAST_CHUNK, 'latin1');
     if (ex.reqCapture.totalBytes > 0) ex.upHead = null;
   }
 
@@ -557,7 +559,7 @@ export class RelayConnection {
     const ok = ex.chunkedDown ? writeChunk(client, chunk) : client.write(chunk);
     if (!ok && !this.upstreamPaused) {
       this.upstreamPaused = true;
-      this.upstream!.pause();
+      this.upstream?.pause();
       client.once('drain', this.resumeUpstream);
     }
   }

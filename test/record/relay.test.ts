@@ -202,6 +202,39 @@ describe('the relay, HTTP semantics', () => {
     expect(Buffer.from(rec.sink.exchanges[0]!.responseBody!).toString()).toBe('hello world');
   });
 
+  it('takes the rest of a body the target answered early, and stays up', async () => {
+    // The target refuses the upload on its head alone, then drops the connection (without having said it
+    // would); the client is still sending.
+    const target = await (async () => {
+      const server: Server = createServer((socket) => {
+        socket.on('error', () => socket.destroy());
+        socket.once('data', () => {
+          socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n\r\n');
+          setTimeout(() => socket.destroy(), 20);
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+    })();
+    const rec = await startProxy(target.url);
+    cleanups.push(target.close, () => rec.proxy.close());
+    const client = await rawClient(rec.url);
+    cleanups.push(async () => client.end());
+    client.send('POST /upload HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 300000\r\n\r\n');
+    await client.until('413');
+    await new Promise((r) => setTimeout(r, 60));
+    for (let i = 0; i < 30; i++) client.send('x'.repeat(10_000));
+    await new Promise((r) => setTimeout(r, 60));
+    await until(() => rec.sink.exchanges.length === 1, 'one exchange');
+    expect(rec.sink.exchanges[0]).toMatchObject({ target: '/upload', status: 413, error: null });
+    // Still up: the next client is served (by a new target connection, answered 413 again).
+    const next = await rawClient(rec.url);
+    cleanups.push(async () => next.end());
+    next.send('GET /after HTTP/1.1\r\nHost: shop.example\r\n\r\n');
+    await next.until('413');
+    await until(() => rec.sink.exchanges.length === 2, 'two exchanges');
+  });
+
   it('answers 504 and records "timeout" when the target never answers', async () => {
     const target = await scriptedTarget(() => ({ write: '' }));
     const rec = await startProxy(target.url, { upstreamTimeoutMs: 200 });
