@@ -14,14 +14,18 @@
 // Usage: npm run build && node bench/record-overhead.mjs
 //        [--only latency,saturation,capture] [--closed 20000]
 //        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 500,1000,1500,2000,3000,4000,6000] [--p99-bound-ms 100]
-//        [--before <another checkout>/bin/flashback.js] [--pin 1]
+//        [--before <another checkout>/bin/flashback.js] [--pin 1] [--haproxy 1]
 // The target, the recorder and this client each run in their own process.
 // --before: a second recorder build (an older checkout, built), run
 // interleaved with this one in every phase, so before and after share the
 // machine's weather. --pin 1: the recorder on core 1, the target and this
 // client on core 0 (taskset), as when the recorder has a core of its own.
+// --haproxy 1: the saturation phase also runs HAProxy (apt-get install
+// haproxy; one thread, HTTP mode, keep-alive both sides, nothing recorded)
+// as the peer: what an HTTP proxy written in C costs per exchange here.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, createServer as createNetServer } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -41,6 +45,7 @@ const PIN = args.pin === '1';
 const BUILDS = [{ name: 'after', bin: join(ROOT, 'bin/flashback.js') }];
 if (args.before) BUILDS.unshift({ name: 'before', bin: resolve(args.before) });
 if (BUILDS.length === 1) BUILDS[0].name = 'proxy';
+const HAPROXY = args.haproxy === '1';
 if (PIN) {
   spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
 }
@@ -88,6 +93,37 @@ async function startTarget() {
   return { child, url: `http://127.0.0.1:${match[1]}` };
 }
 
+/** HAProxy in front of `target` on a free port: the peer of the saturation phase. */
+async function startHaproxy(target) {
+  const probe = createNetServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  const cfg = join(dir, 'haproxy.cfg');
+  const t = new URL(target);
+  writeFileSync(
+    cfg,
+    ['global', '  nbthread 1', '  maxconn 4000', 'defaults', '  mode http', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s',
+      '  option http-keep-alive', 'frontend f', `  bind 127.0.0.1:${port}`, '  default_backend b', 'backend b', '  http-reuse always',
+      `  server s1 ${t.hostname}:${t.port}`, ''].join('\n'),
+  );
+  const [file, list] = PIN ? ['taskset', ['-c', '1', 'haproxy', '-db', '-f', cfg]] : ['haproxy', ['-db', '-f', cfg]];
+  const child = spawn(file, list, { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((r) => {
+      const s = netConnect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, url: `http://127.0.0.1:${port}`, exited };
+}
+
 async function startRecorder(target, out, build = BUILDS.at(-1)) {
   const { child, match, output } = await spawnAndWait(
     'node',
@@ -100,8 +136,9 @@ async function startRecorder(target, out, build = BUILDS.at(-1)) {
 }
 
 /** Open-loop fixed-rate load: every request has an intended send time; latency = done − intended. */
-async function fixedRate(url, rate, seconds) {
+async function fixedRate(url, rate, seconds, interrupt = null) {
   const pool = new Pool(url, { connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
+  if (interrupt) setTimeout(interrupt.run, interrupt.atMs);
   const total = Math.round(rate * seconds);
   const lat = new Float64Array(total);
   let sent = 0;
@@ -196,6 +233,19 @@ async function saturation(target) {
   for (let round = 1; round <= ROUNDS; round++) {
     const direct = await closedLoop(target.url, total, 32);
     console.log(`| ${round} | direct | ${direct.rate.toFixed(0)} | ${direct.errors} | | |`);
+    if (HAPROXY) {
+      const peer = await startHaproxy(target.url);
+      await closedLoop(peer.url, 500, 8);
+      const cpu0 = cpuSeconds(peer.child.pid);
+      const r = await closedLoop(peer.url, total, 32);
+      const cpuUs = ((cpuSeconds(peer.child.pid) - cpu0) * 1e6) / Math.max(1, r.ok);
+      peer.child.kill('SIGTERM');
+      await peer.exited;
+      console.log(`| ${round} | haproxy (peer, records nothing) | ${r.rate.toFixed(0)} | ${r.errors} | | ${cpuUs.toFixed(0)} |`);
+      if (!ratios.has('haproxy')) ratios.set('haproxy', []), cpus.set('haproxy', []);
+      ratios.get('haproxy').push(r.rate / direct.rate);
+      cpus.get('haproxy').push(cpuUs);
+    }
     for (const build of round % 2 ? BUILDS : [...BUILDS].reverse()) {
       const out = join(dir, `saturation-${round}.db`);
       const rec = await startRecorder(target.url, out, build);
@@ -212,9 +262,16 @@ async function saturation(target) {
       cpus.get(build.name).push(cpuUs);
     }
   }
-  for (const { name } of BUILDS) {
+  for (const name of cpus.keys()) {
     const cpu = median(cpus.get(name));
     console.log(`\n${name}: throughput / direct (median): ${median(ratios.get(name)).toFixed(2)}; recorder CPU per exchange (median): ${cpu.toFixed(0)} µs (≈ ${(1e6 / cpu).toFixed(0)} exchanges per CPU-second, writer thread included)`);
+  }
+  if (HAPROXY) {
+    // Per round, so that both sides of each ratio saw the same weather.
+    for (const { name } of BUILDS) {
+      const r = cpus.get(name).map((c, i) => c / cpus.get('haproxy')[i]);
+      console.log(`${name} CPU per exchange / haproxy's, per round: ${r.map((x) => x.toFixed(2)).join(', ')} (median ${median(r).toFixed(2)})`);
+    }
   }
 }
 
@@ -302,6 +359,37 @@ async function captureRate(target) {
   for (const [name, rate] of best) console.log(`\n${name}: highest sustained capture rate with zero loss: ${rate ? `${rate} req/s` : 'none of the steps'}`);
 }
 
+/**
+ * A recorder killed mid-capture at RATE: SIGKILL (then `record --recover`)
+ * and SIGTERM. Lost = responses the client got − rows in the file; for
+ * SIGKILL also as milliseconds of traffic at the rate (the goal: at most
+ * the last flush interval, 100 ms).
+ */
+async function crash(target) {
+  console.log(`\n## Killed mid-capture at ${RATE} req/s (${SECONDS} s run, the signal at 60%)\n`);
+  console.log('| build | signal | responses | rows | lost | lost, ms of traffic |');
+  console.log('|---|---|---|---|---|---|');
+  for (const build of BUILDS) {
+    for (const signal of ['SIGKILL', 'SIGTERM']) {
+      const out = join(dir, `crash-${build.name}-${signal}.db`);
+      const rec = await startRecorder(target.url, out, build);
+      const r = await fixedRate(rec.url, RATE, SECONDS, { atMs: SECONDS * 600, run: () => rec.child.kill(signal) });
+      await rec.exited;
+      if (signal === 'SIGKILL') {
+        const fix = spawnSync('node', [build.bin, 'record', '--recover', `${out}.partial`], { encoding: 'utf8' });
+        if (fix.status !== 0) {
+          console.log(`| ${build.name} | ${signal} | ${r.responses} | — (recover failed: ${fix.stderr.trim()}) | | |`);
+          continue;
+        }
+      }
+      const rows = await countRows(out);
+      const lost = Math.max(0, r.responses - rows);
+      console.log(`| ${build.name} | ${signal} | ${r.responses} | ${rows} | ${lost} | ${((lost / RATE) * 1000).toFixed(0)} |`);
+      rmSync(out, { force: true });
+    }
+  }
+}
+
 console.log(`# flashback record overhead — ${new Date().toISOString()}, ${cpus().length} cpus, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}`);
 const target = await startTarget();
 try {
@@ -309,6 +397,7 @@ try {
   if (only.includes('latency')) await latencyOverhead(target);
   if (only.includes('saturation')) await saturation(target);
   if (only.includes('capture')) await captureRate(target);
+  if (only.includes('crash')) await crash(target);
 } finally {
   target.child.kill();
   rmSync(dir, { recursive: true, force: true });
