@@ -270,7 +270,7 @@ export class RelayConnection {
   abortAll(kind: ErrorKind, detail: string, answer: string | null): void {
     const first = this.queue[0];
     if (answer !== null && first && !first.started && !this.closed && this.client.writable && this.reading === null) {
-      this.client.end(answer, 'latin1');
+      this.endClient(answer);
     } else {
       this.client.destroy();
     }
@@ -429,7 +429,7 @@ export class RelayConnection {
     const response = refusalResponse(refusal, body);
     if (this.queue.length === 0) {
       this.client.removeListener('data', this.onClientData);
-      endWith(this.client, response);
+      this.endClient(response);
       this.close(false);
     } else {
       this.pendingRefusal = response;
@@ -577,10 +577,9 @@ export class RelayConnection {
       this.close();
     } else if (this.queue.length === 0 && this.reading === null) {
       if (this.pendingRefusal !== null) {
-        endWith(this.client, this.pendingRefusal);
+        this.endClient(this.pendingRefusal);
         this.close(false);
       } else if (this.clientEnded || this.stopReading) {
-        this.client.end();
         this.close();
       } else if (!this.inHead) {
         this.client.setTimeout(KEEP_ALIVE_MS);
@@ -653,12 +652,20 @@ export class RelayConnection {
     this.halt();
     this.closed = true;
     this.finishLeft('aborted', 'the connection closed before the exchange was answered');
-    // endWith, not end: the client may never close its side (the socket is half-open), so it is cut after a moment.
-    if (endClient && !this.client.destroyed && this.pendingRefusal === null) endWith(this.client, '');
+    if (endClient && this.pendingRefusal === null) this.endClient('');
     this.client.setTimeout(0);
     this.dropUpstream();
     releaseParser(this.req);
     this.host.forget(this);
+  }
+
+  /**
+   * Ends the client connection with `text`, once. endWith, not end: the
+   * client may never close its side (the socket is half-open), so it is cut
+   * after a moment.
+   */
+  private endClient(text: string): void {
+    if (!this.client.destroyed && !this.client.writableEnded) endWith(this.client, text);
   }
 
   /** After `execute` returned for an Upgrade request: the connection is the upgrade relay's now. */
