@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Agent, request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../../src/model/exchange.js';
-import { seededRandom } from '../../src/model/seeded-random.js';
+import { createRng, pick, randInt, type Rng } from '../../src/storefront/rng.js';
 import { startProxy, until } from './helpers.js';
 
 /**
@@ -18,20 +18,6 @@ import { startProxy, until } from './helpers.js';
 const SEED = Number(process.env.FLASHBACK_FUZZ_SEED ?? 20_261_203);
 const REQUESTS = 600;
 const WORKERS = 16;
-
-/** Seeded picks for the cases. */
-class SeededRandom {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = seededRandom(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)]!;
-  }
-}
 
 const KINDS = [
   'length',
@@ -52,14 +38,14 @@ const KINDS = [
 type Kind = (typeof KINDS)[number];
 
 /** What the target writes for `kind`; `then`: after writing, 'keep' the connection, 'end' it, or 'destroy' it. */
-function answer(kind: Kind, rnd: SeededRandom, id: number): { parts: string[]; then: 'keep' | 'end' | 'destroy'; delayMs?: number } {
-  const body = `answer ${id} `.repeat(1 + rnd.int(40));
+function answer(kind: Kind, rnd: Rng, id: number): { parts: string[]; then: 'keep' | 'end' | 'destroy'; delayMs?: number } {
+  const body = `answer ${id} `.repeat(1 + randInt(rnd, 0, 39));
   const length = `HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
   switch (kind) {
     case 'length':
       return { parts: [length], then: 'keep' };
     case 'chunked': {
-      const cut = 1 + rnd.int(body.length - 1);
+      const cut = 1 + randInt(rnd, 0, body.length - 2);
       const chunk = (b: string): string => `${b.length.toString(16)}\r\n${b}\r\n`;
       return { parts: [`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${chunk(body.slice(0, cut))}${chunk(body.slice(cut))}0\r\n\r\n`], then: 'keep' };
     }
@@ -72,21 +58,21 @@ function answer(kind: Kind, rnd: SeededRandom, id: number): { parts: string[]; t
     case 'drop':
       return { parts: [], then: 'destroy' };
     case 'cut-head':
-      return { parts: [length.slice(0, 1 + rnd.int(length.indexOf('\r\n\r\n')))], then: 'destroy' };
+      return { parts: [length.slice(0, 1 + randInt(rnd, 0, length.indexOf('\r\n\r\n') - 1))], then: 'destroy' };
     case 'cut-body':
-      return { parts: [length.slice(0, length.indexOf('\r\n\r\n') + 4 + rnd.int(body.length))], then: 'destroy' };
+      return { parts: [length.slice(0, length.indexOf('\r\n\r\n') + 4 + randInt(rnd, 0, body.length - 1))], then: 'destroy' };
     case 'garbage':
-      return { parts: [rnd.pick(['HTTP/1.1 2x0 OK\r\n\r\n', 'SPDY/3 200\r\n\r\n', '\x00\xff\r\n\r\n', 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\nhello'])], then: 'keep' };
+      return { parts: [pick(rnd, ['HTTP/1.1 2x0 OK\r\n\r\n', 'SPDY/3 200\r\n\r\n', '\x00\xff\r\n\r\n', 'HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\nhello'])], then: 'keep' };
     case 'close-after':
       return { parts: [`HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`], then: 'end' };
     case 'no-content':
       return { parts: ['HTTP/1.1 204 No Content\r\n\r\n'], then: 'keep' };
     case 'slow':
-      return { parts: [length], then: 'keep', delayMs: 5 + rnd.int(60) };
+      return { parts: [length], then: 'keep', delayMs: 5 + randInt(rnd, 0, 59) };
     case 'bytewise':
       return { parts: [...length], then: 'keep' };
     case 'early-answer':
-      return { parts: [length], then: rnd.pick(['keep', 'destroy'] as const) };
+      return { parts: [length], then: pick(rnd, ['keep', 'destroy'] as const) };
   }
 }
 
@@ -119,7 +105,7 @@ async function misbehavingTarget(): Promise<{ url: string; close: () => Promise<
         const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
         // The body is skipped as it comes; the answer goes out at once (for an upload, an early answer).
         skip = length;
-        const rnd = new SeededRandom(SEED + id);
+        const rnd = createRng(SEED + id);
         const a = answer(kind, rnd, id);
         busy = busy.then(async () => {
           if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
@@ -160,11 +146,11 @@ beforeAll(async () => {
   const target = await misbehavingTarget();
   const rec = await startProxy(target.url, { upstreamTimeoutMs: 2_000 });
   const agent = new Agent({ connections: WORKERS, keepAliveTimeout: 10_000 });
-  const rnd = new SeededRandom(SEED);
+  const rnd = createRng(SEED);
   const plan = Array.from({ length: REQUESTS }, (_, id) => {
-    const kind = rnd.pick(KINDS);
-    const method = kind === 'no-content' ? 'GET' : rnd.pick(['GET', 'GET', 'POST', 'HEAD'] as const);
-    const upload = method === 'POST' ? 'x'.repeat(rnd.pick([10, 1_000, 100_000])) : null;
+    const kind = pick(rnd, KINDS);
+    const method = kind === 'no-content' ? 'GET' : pick(rnd, ['GET', 'GET', 'POST', 'HEAD'] as const);
+    const upload = method === 'POST' ? 'x'.repeat(pick(rnd, [10, 1_000, 100_000])) : null;
     return { path: `/case/${kind}/${id}`, method, upload };
   });
   let next = 0;
