@@ -177,6 +177,21 @@ describe('the relay, HTTP semantics', () => {
     expect([...text.matchAll(/(\d):(\/\w)/g)].map((m) => m[0])).toEqual(['1:/x', '2:/y', '3:/z']);
   });
 
+  it('passes on and records requests and answers of more header fields than the parser hands over at once (32)', async () => {
+    const many = (prefix: string): string => Array.from({ length: 100 }, (_, i) => `${prefix}-${i}: v${i}\r\n`).join('');
+    const { target, rec, client } = await setUp(() => ({ write: `HTTP/1.1 200 OK\r\n${many('X-Res')}content-length: 4\r\n\r\nmany` }));
+    client.send(`GET /many?q=1 HTTP/1.1\r\nHost: shop.example\r\n${many('X-Req')}\r\n`);
+    const text = await client.until('many');
+    expect(text).toContain('X-Res-99: v99');
+    expect(target.seen[0]!.head).toContain('GET /many?q=1 HTTP/1.1');
+    expect(target.seen[0]!.head).toContain('X-Req-99: v99');
+    await until(() => rec.sink.exchanges.length === 1, 'one exchange');
+    const ex = rec.sink.exchanges[0]!;
+    expect(ex.target).toBe('/many?q=1');
+    expect(ex.requestHeaders.filter(([k]) => k.startsWith('x-req-'))).toHaveLength(100);
+    expect(ex.responseHeaders.filter(([k]) => k.startsWith('x-res-'))).toHaveLength(100);
+  });
+
   it('answers "Expect: 100-continue" itself and does not pass the header on', async () => {
     const { target, rec, client } = await setUp(() => ({ write: ok('got it') }));
     client.send('POST /upload HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n');
