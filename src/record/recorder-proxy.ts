@@ -59,7 +59,7 @@ export class RecorderProxy implements ExchangeHost, RelayHost {
   readonly insecure: boolean;
   readonly limits: ClientLimits;
   private readonly server: Server;
-  /** Reverse mode: the relay's listener (`server` then only serves as the home of shared settings). */
+  /** Reverse mode: the relay's listener (the node:http `server` is then created but never listens). */
   private readonly relayServer: NetServer | null;
   private readonly relays = new Set<RelayConnection>();
   /** Every client socket the relay accepted and that is not closed yet, for the end of a shutdown. */
