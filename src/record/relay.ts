@@ -134,7 +134,7 @@ export class RelayedExchange {
 
   assignSession(): SessionAssigned {
     return (this.session ??= this.conn.host.sessions.assign({
-      clientAddress: this.conn.client.remoteAddress ?? '',
+      clientAddress: this.conn.clientAddress,
       requestHeaders: this.requestHeaders,
       responseHeaders: this.responseHeaders,
       startOffsetUs: this.startOffsetUs,
@@ -187,6 +187,8 @@ export class RelayedExchange {
 export class RelayConnection {
   readonly host: RelayHost;
   readonly client: Socket;
+  /** The client's address, read once (a system call each time; gone once the socket is). */
+  readonly clientAddress: string;
   private upstream: Socket | null = null;
   /** Responses the current target connection has carried (only a reused connection's close is retried). */
   private served = 0;
@@ -226,6 +228,7 @@ export class RelayConnection {
   constructor(host: RelayHost, client: Socket) {
     this.host = host;
     this.client = client;
+    this.clientAddress = client.remoteAddress ?? '';
     client.setNoDelay(true);
     const req = (this.req = new HTTPParser());
     req.initialize(HTTPParser.REQUEST, {}, host.limits.maxHeaderBytes, HTTPParser.kLenientNone);
