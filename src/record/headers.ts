@@ -7,11 +7,11 @@ import { HOP_BY_HOP, type HeaderList } from '../model/exchange.js';
  * so the bytes go back on the wire exactly as they came.
  */
 
-/** Request headers that must not reach undici or the target besides the hop-by-hop ones. */
-const NOT_FORWARDED = new Set(['host', 'expect', 'proxy-authorization']);
+/** Request headers that must not reach the target besides the hop-by-hop ones (`host` is set to the target's). */
+export const NOT_FORWARDED = new Set(['host', 'expect', 'proxy-authorization']);
 
 /** Names listed in `Connection` header values (lower-case), which are hop-by-hop for this message. */
-function connectionNamed(raw: ReadonlyArray<string | Buffer>): Set<string> | null {
+export function connectionNamed(raw: ReadonlyArray<string | Buffer>): Set<string> | null {
   let named: Set<string> | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const rawName = raw[i]!;

@@ -1,14 +1,15 @@
-import { connect as connectTcp, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { connect as connectTls } from 'node:tls';
 import { HOP_BY_HOP, headerValue, type ErrorKind, type Exchange, type HeaderList } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
 import { BodyCapture } from './body-capture.js';
+import { connectionNamed, NOT_FORWARDED } from './headers.js';
 import { HTTPParser, METHODS, type HeadersComplete, type NativeParser } from './native-parser.js';
 import type { UpstreamTarget } from './proxied-exchange.js';
 import { endWith, refusalBody, refusalOfClientError, refusalResponse, refuseRequest, type ClientLimits, type Refusal } from './request-guard.js';
 import type { CohortNamer, RouteNamer, SessionAssigned, SessionAssigner } from './types.js';
 import { classifyUpstreamError, failureBody } from './upstream-error.js';
+import { connectUpstream } from './upstream-target.js';
 
 /**
  * The reverse proxy's engine: each client connection is paired with one
@@ -54,23 +55,6 @@ const LAST_CHUNK = '0\r\n\r\n';
 const STOPPING_BODY = JSON.stringify({ error: 'recorder_stopping', detail: 'the recorder shut down before the target answered' });
 /** node:http's default: an idle kept-alive client connection is closed after this long. */
 const KEEP_ALIVE_MS = 5_000;
-/** Request headers that are not sent upstream besides the hop-by-hop ones (`host` is set to the target's). */
-const NOT_FORWARDED = new Set(['host', 'expect', 'proxy-authorization']);
-
-/** Names listed in `Connection` values (lower-case), hop-by-hop for this message. */
-function connectionNamed(raw: readonly string[]): Set<string> | null {
-  let named: Set<string> | null = null;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
-    for (const token of raw[i + 1]!.split(',')) {
-      const t = token.trim().toLowerCase();
-      if (t) (named ??= new Set()).add(t);
-    }
-  }
-  return named;
-}
-
 /** One request/response pair on a relayed connection. */
 export class RelayedExchange {
   readonly conn: RelayConnection;
@@ -471,13 +455,7 @@ export class RelayConnection {
   // --- upstream side -------------------------------------------------------
 
   private connectUpstream(target: UpstreamTarget): Socket {
-    const url = new URL(target.origin);
-    const port = Number(url.port || (target.scheme === 'https' ? 443 : 80));
-    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const up: Socket =
-      target.scheme === 'https'
-        ? connectTls({ host: hostname, port, servername: hostname, rejectUnauthorized: !this.host.insecure, ALPNProtocols: ['http/1.1'] })
-        : connectTcp({ host: hostname, port });
+    const up = connectUpstream(target, this.host.insecure);
     up.setNoDelay(true);
     this.upstreamPaused = false;
     // Idle-based: any byte either way restarts it; it only ends an exchange (see upstreamTimeout).

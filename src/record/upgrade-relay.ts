@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { UpstreamTarget } from './proxied-exchange.js';
+import { connectUpstream } from './upstream-target.js';
 
 const BAD_GATEWAY = 'HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
 /** Largest response head awaited from the target before the relay gives up on it. */
@@ -30,12 +30,7 @@ export function relayUpgrade(
   open: Set<Socket>,
 ): void {
   const url = new URL(upstream.origin);
-  const port = Number(url.port || (upstream.scheme === 'https' ? 443 : 80));
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const target: Socket =
-    upstream.scheme === 'https'
-      ? connectTls({ host: hostname, port, servername: hostname, rejectUnauthorized: !insecure, ALPNProtocols: ['http/1.1'] })
-      : connectTcp({ host: hostname, port });
+  const target = connectUpstream(upstream, insecure);
   /** The target's answer has started reaching the client. */
   let answered = false;
   open.add(client);

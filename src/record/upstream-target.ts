@@ -1,3 +1,5 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { UsageError } from '../model/errors.js';
 import type { UpstreamTarget } from './proxied-exchange.js';
 
@@ -74,4 +76,14 @@ export class UpstreamResolver {
 function normalisePath(rest: string): string {
   if (rest === '') return '/';
   return rest.startsWith('?') ? '/' + rest : rest;
+}
+
+/** Opens a socket to `upstream`'s origin: TCP, or TLS (HTTP/1.1 by ALPN) for `https`, checking the certificate unless `insecure`. */
+export function connectUpstream(upstream: UpstreamTarget, insecure: boolean): Socket {
+  const url = new URL(upstream.origin);
+  const port = Number(url.port || (upstream.scheme === 'https' ? 443 : 80));
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return upstream.scheme === 'https'
+    ? connectTls({ host: hostname, port, servername: hostname, rejectUnauthorized: !insecure, ALPNProtocols: ['http/1.1'] })
+    : connectTcp({ host: hostname, port });
 }
