@@ -2,7 +2,7 @@
  * Creating a new recording file on the main thread: schema, pragmas and meta
  * (a few ms), and the one-line errors when the path cannot be written.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InputError, messageOf } from '../model/errors.js';
@@ -29,6 +29,29 @@ export function createFailure(path: string, e: unknown): InputError {
   else if (code) cause = `${code} ${messageOf(e).replace(/^[A-Z]+: /, '')}`;
   else cause = messageOf(e);
   return new InputError(`Failed to create recording ${path}: ${cause}`, { cause: e });
+}
+
+/**
+ * The size of the recording at `path`, or the InputError `fail` makes of why
+ * it cannot be read as one: a directory, not found (`missing()` says so,
+ * perhaps with a hint), or what the system said.
+ */
+export function recordingSize(
+  path: string,
+  fail: (problem: string, cause?: unknown) => InputError,
+  missing: () => string = () => 'file not found',
+): number {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw fail('it is a directory');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw fail(code === 'ENOENT' ? missing() : messageOf(e), e);
+  }
+  return size;
 }
 
 /** Creates the schema and meta in a new, empty file (main thread; a few ms). */

@@ -1,11 +1,12 @@
-import { closeSync, openSync, readSync, statSync, existsSync } from 'node:fs';
+import { closeSync, openSync, readSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { InputError, messageOf } from '../model/errors.js';
+import { InputError } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
 import type { Session, SessionInfo } from '../model/session.js';
 import { damagedFile, guarded, guardedIterator, isDamage, parseCohort, RowDamage } from './damage.js';
 import { FINISHED_KEY, parseMetaRows, type RecordingMeta } from './recording-meta.js';
+import { recordingSize } from './recording-file.js';
 import { rowToExchange, type ExchangeRow } from './exchange-row.js';
 import {
   FULL_COLUMN_COUNT,
@@ -73,19 +74,14 @@ export class RecordingReader {
     if (path.endsWith('.partial') && existsSync(path)) {
       throw fail(`it is an unfinished recording (.partial); finish it with ${recoverCommand(path)}`);
     }
-    let size: number;
-    try {
-      const st = statSync(path);
-      if (st.isDirectory()) throw fail('it is a directory');
-      size = st.size;
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && existsSync(`${path}.partial`)) {
-        throw fail(`file not found, but ${path}.partial is there, a recording that was never finished; finish it with ${recoverCommand(`${path}.partial`)}`);
-      }
-      throw fail(code === 'ENOENT' ? 'file not found' : messageOf(e), undefined, e);
-    }
+    const size = recordingSize(
+      path,
+      (problem, cause) => fail(problem, undefined, cause),
+      () =>
+        existsSync(`${path}.partial`)
+          ? `file not found, but ${path}.partial is there, a recording that was never finished; finish it with ${recoverCommand(`${path}.partial`)}`
+          : 'file not found',
+    );
     if (size === 0) throw fail('the file is empty, not a flashback recording');
     if (readHeader(path) !== SQLITE_MAGIC) throw fail('not a SQLite database, so not a flashback recording');
     let db: Database.Database;

@@ -7,7 +7,7 @@ import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
 import type { RecordingMetaInput } from './recording-meta.js';
 import { isDamage } from './damage.js';
-import { createFailure, dropFileAndSidecars, initialiseFile } from './recording-file.js';
+import { createFailure, dropFileAndSidecars, initialiseFile, recordingSize } from './recording-file.js';
 import { recoverCommand, validateLayout } from './recording-reader.js';
 import { CREATE_INDEXES_SQL, INSERT_COLUMNS, INSERT_EXCHANGE_SQL, RESEQUENCE_SQL } from './schema.js';
 import { BODY_CHUNK_BYTES, BodyBatch } from './body-batch.js';
@@ -406,16 +406,7 @@ async function startWorker(file: string, options: RecordingWriterOptions): Promi
  * log, so what a killed writer committed is in the file from here on.
  */
 function checkRecoverable(file: string, fail: (problem: string, cause?: unknown) => InputError): boolean {
-  let size: number;
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw fail('it is a directory');
-    size = st.size;
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw fail(code === 'ENOENT' ? 'file not found' : messageOf(e), e);
-  }
+  const size = recordingSize(file, fail);
   // Killed before the schema was written: there is nothing in it to recover.
   if (size === 0) throw fail('the file is empty (the recorder stopped before writing anything); nothing to recover');
   let db: Database.Database | null = null;
