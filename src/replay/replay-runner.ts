@@ -185,10 +185,12 @@ export class ReplayRunner implements SlotOwner {
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
     // A run that starts late (a shard or worker slower to boot than --start-at allowed) keeps
     // the common time zero: its first requests are late and the send lag says so.
-    const lateMs = this.options.startAtMs === undefined ? 0 : Math.max(0, Date.now() - this.options.startAtMs);
+    // One reading of the clock for the skew (negative: early, as a timer may wake) and the lateness it implies.
+    const skewMs = this.options.startAtMs === undefined ? null : Date.now() - this.options.startAtMs;
+    const lateMs = Math.max(0, skewMs ?? 0);
     this.t0 = performance.now() - lateMs;
     this.startedAtMs = Date.now() - lateMs;
-    if (this.options.startAtMs !== undefined) this.startSkewUs = Math.round((performance.timeOrigin + performance.now() - this.options.startAtMs) * 1000);
+    if (skewMs !== null) this.startSkewUs = Math.round(skewMs * 1000);
     const outcome = new Promise<RunnerOutcome>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
