@@ -56,6 +56,16 @@ function start(args: string[]): Promise<{ child: ChildProcess; url: string; outp
   });
 }
 
+/** A target answering every request `200 ok <path>` (with `headers`), listening on 127.0.0.1. */
+async function okTarget(headers: Record<string, string> = {}): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { ...headers, 'content-type': 'text/plain' });
+    res.end(`ok ${req.url}`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 function leftovers(prefix: string): string[] {
   return readdirSync(dir).filter((f) => f.startsWith(prefix));
 }
@@ -149,13 +159,9 @@ describe('flashback record: running', () => {
   });
 
   it('SIGTERM during traffic loses no completed exchange', async () => {
-    const target = createServer((req, res) => {
-      res.writeHead(200, { 'x-upstream': 'yes', 'content-type': 'text/plain' });
-      res.end(`ok ${req.url}`);
-    });
-    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const { server: target, url: targetUrl } = await okTarget({ 'x-upstream': 'yes' });
     const out = join(dir, 'sigterm.db');
-    const rec = await start(['--target', `http://127.0.0.1:${(target.address() as AddressInfo).port}`, '--out', out]);
+    const rec = await start(['--target', targetUrl, '--out', out]);
     const agent = new Agent({ connections: 20 });
     const completed = new Set<string>();
     let stopAfter = 400;
@@ -197,14 +203,10 @@ describe('flashback record: running', () => {
   }, 60_000);
 
   it('--max-exchanges with --sample: recording stops, the file is finished, traffic flows on; summary and inspect say what was left out', async () => {
-    const target = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(`ok ${req.url}`);
-    });
-    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const { server: target, url: targetUrl } = await okTarget();
     const out = join(dir, 'limits.db');
     const rec = await start([
-      '--target', `http://127.0.0.1:${(target.address() as AddressInfo).port}`, '--out', out,
+      '--target', targetUrl, '--out', out,
       '--max-exchanges', '20', '--sample', '50%', '--sample-seed', '3',
     ]);
     try {
@@ -241,18 +243,14 @@ describe('flashback record: running', () => {
   }, 60_000);
 
   it('uses a scenario file for routes, cohorts and the session key', async () => {
-    const target = createServer((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(`ok ${req.url}`);
-    });
-    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const { server: target, url: targetUrl } = await okTarget();
     const scenario = join(dir, 'scenario.json');
     writeFileSync(
       scenario,
       JSON.stringify({ routes: ['/cart/:cartId/items'], sessionKey: 'header:x-user', cohorts: [{ name: 'plan', header: ['x-plan'], default: 'free' }] }),
     );
     const out = join(dir, 'scenario.db');
-    const rec = await start(['--target', `http://127.0.0.1:${(target.address() as AddressInfo).port}`, '--out', out, '--scenario', scenario]);
+    const rec = await start(['--target', targetUrl, '--out', out, '--scenario', scenario]);
     const agent = new Agent();
     try {
       for (const [user, cart] of [['ann', 'c-aa11'], ['bob', 'c-bb22'], ['ann', 'c-aa11']]) {
