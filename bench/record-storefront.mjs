@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// The recorder's CPU per exchange on the shape users record: the reference
+// storefront (tuned) behind `flashback record`, driven by `flashback shop`
+// (sessions with cookies, logins, carts, JSON bodies of a few KB, at a fixed
+// arrival rate). bench/record-overhead measures the cheapest exchange; this
+// one measures a realistic one. CPU is the recorder process's (main and
+// writer threads), from /proc, over the shop's run; exchanges are what the
+// recorder says it recorded.
+//
+//   npm run build && node bench/record-storefront.mjs [--rounds 3] [--rate 60] [--duration 15s] [--before <checkout>/bin/flashback.js]
+// --before: another recorder build, run interleaved with this one (before, after, before, after, …).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/flashback.js');
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '60' },
+    duration: { type: 'string', default: '15s' },
+    before: { type: 'string' },
+  },
+});
+const builds = [['after', BIN]];
+if (values.before) builds.unshift(['before', resolve(values.before)]);
+const dir = mkdtempSync(join(tmpdir(), 'fb-bench-record-shop-'));
+
+/** Spawns `node args` and resolves with the child once `re` shows in its output. */
+function startAndWait(args, re) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  return new Promise((ok, fail) => {
+    const on = (c) => {
+      text += c;
+      const m = re.exec(text);
+      if (m) ok({ child, match: m, output: () => text });
+    };
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
+    child.once('exit', (code) => fail(new Error(`${args.join(' ')} exited ${code}: ${text}`)));
+  });
+}
+
+/** CPU seconds (user + system, all threads) of a process so far. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const shop = await startAndWait([BIN, 'storefront', '--port', '0', '--profile', 'tuned'], /http:\/\/127\.0\.0\.1:(\d+)/);
+const target = `http://127.0.0.1:${shop.match[1]}`;
+console.log(`# recorder on the storefront shape — ${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`shop: ${values.rate} shoppers/s for ${values.duration}, think 100ms, seed 7; target ${target} (tuned)\n`);
+console.log('| round | build | exchanges | sessions | recorder CPU | µs per exchange |');
+console.log('|---|---|---|---|---|---|');
+const per = new Map(builds.map(([name]) => [name, []]));
+try {
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const [name, bin] of builds) {
+      const out = join(dir, `${name}-${round}.db`);
+      const rec = await startAndWait([bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'], /recording (http:\/\/127\.0\.0\.1:\d+)/);
+      const exited = new Promise((r) => rec.child.once('exit', r));
+      const cpu0 = cpuSeconds(rec.child.pid);
+      const s = spawnSync(process.execPath, [BIN, 'shop', '--target', rec.match[1], '--shoppers-per-second', values.rate, '--duration', values.duration, '--think', '100ms', '--seed', '7'], { encoding: 'utf8' });
+      if (s.status !== 0) throw new Error(`shop failed: ${s.stderr}`);
+      const cpu = cpuSeconds(rec.child.pid) - cpu0;
+      rec.child.kill('SIGTERM');
+      await exited;
+      const m = /recorded (\d+) exchanges in (\d+) sessions/.exec(rec.output());
+      const exchanges = Number(m?.[1] ?? NaN);
+      const us = (cpu * 1e6) / exchanges;
+      per.get(name).push(us);
+      console.log(`| ${round} | ${name} | ${exchanges} | ${m?.[2]} | ${cpu.toFixed(2)} s | ${us.toFixed(0)} |`);
+      rmSync(out, { force: true });
+      rmSync(`${out}.key`, { force: true });
+    }
+  }
+  for (const [name, xs] of per) console.log(`\n${name}: ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} µs per exchange`);
+} finally {
+  shop.child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
