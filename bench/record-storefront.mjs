@@ -7,10 +7,14 @@
 // writer threads), from /proc, over the shop's run; exchanges are what the
 // recorder says it recorded.
 //
-//   npm run build && node bench/record-storefront.mjs [--rounds 3] [--rate 60] [--duration 15s] [--before <checkout>/bin/flashback.js]
+//   npm run build && node bench/record-storefront.mjs [--rounds 3] [--rate 60] [--duration 15s] [--before <checkout>/bin/flashback.js] [--haproxy 1]
 // --before: another recorder build, run interleaved with this one (before, after, before, after, …).
+// --haproxy 1: HAProxy (apt-get install haproxy; one thread, HTTP mode, keep-alive,
+// nothing recorded) in the same rounds, the peer: what proxying this traffic costs
+// a C proxy on this machine. Its exchanges are the requests the shop sent.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,10 +27,12 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '60' },
     duration: { type: 'string', default: '15s' },
     before: { type: 'string' },
+    haproxy: { type: 'string', default: '0' },
   },
 });
 const builds = [['after', BIN]];
 if (values.before) builds.unshift(['before', resolve(values.before)]);
+if (values.haproxy === '1') builds.push(['haproxy', null]);
 const dir = mkdtempSync(join(tmpdir(), 'fb-bench-record-shop-'));
 
 /** Spawns `node args` and resolves with the child once `re` shows in its output. */
@@ -45,42 +51,73 @@ function startAndWait(args, re) {
   });
 }
 
-/** CPU seconds (user + system, all threads) of a process so far. */
+/** CPU seconds (user, system; all threads) of a process so far. */
 function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
+  return [Number(f[11]) / 100, Number(f[12]) / 100];
+}
+
+/** HAProxy in front of `target` on a free port; resolves once it accepts connections. */
+async function startHaproxy(target) {
+  const probe = createNetServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  const cfg = join(dir, 'haproxy.cfg');
+  const t = new URL(target);
+  writeFileSync(cfg, ['global', '  nbthread 1', '  maxconn 4000', 'defaults', '  mode http', '  timeout connect 5s', '  timeout client 30s',
+    '  timeout server 30s', '  option http-keep-alive', 'frontend f', `  bind 127.0.0.1:${port}`, '  default_backend b', 'backend b',
+    `  server s1 ${t.hostname}:${t.port}`, ''].join('\n'));
+  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const r = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]);
+    if (r.status === 0) break;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  return { child, url: `http://127.0.0.1:${port}` };
 }
 
 const shop = await startAndWait([BIN, 'storefront', '--port', '0', '--profile', 'tuned'], /http:\/\/127\.0\.0\.1:(\d+)/);
 const target = `http://127.0.0.1:${shop.match[1]}`;
 console.log(`# recorder on the storefront shape — ${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 console.log(`shop: ${values.rate} shoppers/s for ${values.duration}, think 100ms, seed 7; target ${target} (tuned)\n`);
-console.log('| round | build | exchanges | sessions | recorder CPU | µs per exchange |');
+console.log('| round | build | exchanges | sessions | CPU user + system | µs per exchange |');
 console.log('|---|---|---|---|---|---|');
 const per = new Map(builds.map(([name]) => [name, []]));
 try {
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const [name, bin] of builds) {
       const out = join(dir, `${name}-${round}.db`);
-      const rec = await startAndWait([bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'], /recording (http:\/\/127\.0\.0\.1:\d+)/);
-      const exited = new Promise((r) => rec.child.once('exit', r));
-      const cpu0 = cpuSeconds(rec.child.pid);
-      const s = spawnSync(process.execPath, [BIN, 'shop', '--target', rec.match[1], '--shoppers-per-second', values.rate, '--duration', values.duration, '--think', '100ms', '--seed', '7'], { encoding: 'utf8' });
+      const proxy = bin
+        ? await startAndWait([bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'], /recording (http:\/\/127\.0\.0\.1:\d+)/)
+        : await startHaproxy(target);
+      const url = bin ? proxy.match[1] : proxy.url;
+      const exited = new Promise((r) => proxy.child.once('exit', r));
+      const [u0, s0] = cpuSeconds(proxy.child.pid);
+      const s = spawnSync(process.execPath, [BIN, 'shop', '--target', url, '--shoppers-per-second', values.rate, '--duration', values.duration, '--think', '100ms', '--seed', '7', '--json'], { encoding: 'utf8' });
       if (s.status !== 0) throw new Error(`shop failed: ${s.stderr}`);
-      const cpu = cpuSeconds(rec.child.pid) - cpu0;
-      rec.child.kill('SIGTERM');
+      const [u1, s1] = cpuSeconds(proxy.child.pid);
+      const cpu = u1 - u0 + (s1 - s0);
+      proxy.child.kill('SIGTERM');
       await exited;
-      const m = /recorded (\d+) exchanges in (\d+) sessions/.exec(rec.output());
-      const exchanges = Number(m?.[1] ?? NaN);
+      const m = bin ? /recorded (\d+) exchanges in (\d+) sessions/.exec(proxy.output()) : null;
+      const exchanges = bin ? Number(m?.[1] ?? NaN) : JSON.parse(s.stdout).requests;
       const us = (cpu * 1e6) / exchanges;
       per.get(name).push(us);
-      console.log(`| ${round} | ${name} | ${exchanges} | ${m?.[2]} | ${cpu.toFixed(2)} s | ${us.toFixed(0)} |`);
+      console.log(`| ${round} | ${name} | ${exchanges} | ${m?.[2] ?? ''} | ${(u1 - u0).toFixed(2)} + ${(s1 - s0).toFixed(2)} s | ${us.toFixed(0)} |`);
       rmSync(out, { force: true });
       rmSync(`${out}.key`, { force: true });
     }
   }
   for (const [name, xs] of per) console.log(`\n${name}: ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} µs per exchange`);
+  if (per.has('haproxy')) {
+    for (const [name, xs] of per) {
+      if (name === 'haproxy') continue;
+      const r = xs.map((x, i) => x / per.get('haproxy')[i]);
+      console.log(`${name} / haproxy, per round: ${r.map((x) => x.toFixed(2)).join(', ')}`);
+    }
+  }
 } finally {
   shop.child.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

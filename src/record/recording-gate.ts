@@ -2,7 +2,7 @@ import { RunError } from '../model/errors.js';
 import type { Exchange } from '../model/exchange.js';
 import type { Cohort } from '../model/session.js';
 import { hashString, unitOf } from '../model/seeded-hash.js';
-import { BoundedMap } from '../segment/session-signals.js';
+import { BoundedMap } from '../model/bounded-map.js';
 import type { ExchangeSink } from './types.js';
 import { formatMs, formatShare, parseFraction } from '../model/units.js';
 
@@ -73,7 +73,7 @@ export interface GateCounts {
   stopped: { kind: StopKind; reason: string } | null;
 }
 
-/** Most session decisions remembered (as the session keyer's own state); oldest are forgotten first. */
+/** Session decisions remembered at least: the last this many sessions' (see BoundedMap), as the session keyer's own state. */
 const SESSION_LIMIT = 100_000;
 
 /** A session being recorded is the number of its exchanges handed to the writer. */

@@ -6,7 +6,8 @@
  */
 import type { HeaderList } from '../model/exchange.js';
 import { requestCookie } from './cohort.js';
-import { BoundedMap, type SetCookie } from './session-signals.js';
+import { BoundedMap } from '../model/bounded-map.js';
+import type { SetCookie } from './session-signals.js';
 
 /**
  * Load-balancer stickiness cookies: AWS (`AWSALB`, `AWSALBCORS`, `AWSALBTG…`,

@@ -6,10 +6,10 @@
  */
 import { UsageError } from '../model/errors.js';
 import type { HeaderList } from '../model/exchange.js';
+import { BoundedMap } from '../model/bounded-map.js';
 import { parseDurationUs } from '../model/units.js';
 import { CookieSessionKeys } from './session-cookies.js';
 import {
-  BoundedMap,
   isAuthCookieName,
   isLoginTarget,
   isLogoutTarget,
@@ -89,7 +89,7 @@ export interface SessionInput {
   status?: number | null;
 }
 
-/** Most per-session states kept (sign-in flags, cookie aliases, clients); oldest are forgotten first. */
+/** Per-session states (sign-in flags, cookie aliases, clients) kept at least: the last this many sessions' (see BoundedMap). */
 const STATE_LIMIT = 100_000;
 
 /**

@@ -1,7 +1,6 @@
 /**
  * Small helpers the sessionizer reads signals with: `Set-Cookie` parsing,
- * what looks like an auth cookie or a login path, and a bounded map for
- * per-session state.
+ * what looks like an auth cookie or a login path.
  */
 import type { HeaderList } from '../model/exchange.js';
 
@@ -68,38 +67,4 @@ export function isLoginTarget(target: string): boolean {
 /** Whether a target looks like signing out: `/logout`, `/signout`, `/log-out`. */
 export function isLogoutTarget(target: string): boolean {
   return LOGOUT_PATH_RE.test(pathOnly(target));
-}
-
-/**
- * A `Map` that forgets its oldest entries past `limit`, so per-session state
- * stays bounded on long recordings. `set` of an existing key refreshes it.
- */
-export class BoundedMap<K, V> {
-  private readonly map = new Map<K, V>();
-  private readonly limit: number;
-
-  constructor(limit: number) {
-    this.limit = limit;
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-
-  get(key: K): V | undefined {
-    return this.map.get(key);
-  }
-
-  set(key: K, value: V): void {
-    if (this.map.has(key)) this.map.delete(key);
-    else if (this.map.size >= this.limit) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
-    this.map.set(key, value);
-  }
-
-  delete(key: K): void {
-    this.map.delete(key);
-  }
 }

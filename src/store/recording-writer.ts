@@ -9,7 +9,7 @@ import type { RecordingMetaInput } from './recording-meta.js';
 import { isDamage } from './damage.js';
 import { createFailure, dropFileAndSidecars, initialiseFile, recordingSize } from './recording-file.js';
 import { recoverCommand, validateLayout } from './recording-reader.js';
-import { CREATE_INDEXES_SQL, INSERT_COLUMNS, INSERT_EXCHANGE_SQL, RESEQUENCE_SQL } from './schema.js';
+import { CREATE_INDEXES_SQL, CREATE_SESSION_LOG_SQL, INSERT_COLUMNS, INSERT_EXCHANGE_SQL, RESEQUENCE_SQL, SESSIONS_FROM_LOG_SQL } from './schema.js';
 import { BODY_CHUNK_BYTES, BodyBatch } from './body-batch.js';
 import { ROW, type FromWorker, type ToWorker, type WriterWorkerData } from './writer-protocol.js';
 import { WRITER_WORKER_SOURCE } from './writer-worker.js';
@@ -36,11 +36,20 @@ export interface RecordingWriterOptions {
    * (a live recording); an importer can simply import again. Default false.
    */
   keepOnFailure?: boolean;
+  /**
+   * Sessions whose running state (exchanges so far, last start) the writer
+   * thread keeps in memory, least recently used forgotten first (default
+   * 100,000). A forgotten session that comes back is renumbered when the
+   * file is finished; tests make this small to exercise that.
+   */
+  sessionCache?: number;
 }
 
 /** Rows handed to the worker per message at most, and how long a row may wait on the main thread. */
 const POST_ROWS = 256;
 const POST_MS = 5;
+/** Default of {@link RecordingWriterOptions.sessionCache}: some 15 MB of the writer thread's heap. */
+const SESSION_CACHE = 100_000;
 /** Body buffers kept for reuse at most (each BODY_CHUNK_BYTES). */
 const POOL_SIZE = 8;
 
@@ -378,6 +387,9 @@ async function startWorker(file: string, options: RecordingWriterOptions): Promi
     row: ROW,
     createIndexesSql: CREATE_INDEXES_SQL,
     resequenceSql: RESEQUENCE_SQL,
+    createSessionLogSql: CREATE_SESSION_LOG_SQL,
+    sessionsFromLogSql: SESSIONS_FROM_LOG_SQL,
+    sessionCache: Math.max(1, Math.floor(options.sessionCache ?? SESSION_CACHE)),
   };
   const worker = new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData });
   try {

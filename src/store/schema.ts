@@ -134,6 +134,53 @@ ${EXCHANGE_COLUMNS.map((c) => `  ${c.name.padEnd(15)}${c.decl}`).join(',\n')}
 `;
 
 /**
+ * While a recording is written (`<file>.partial`), the writer does not keep
+ * `sessions` current row by row: its key is a random token, so each commit
+ * would rewrite a page of its key index per session touched (64 KiB each),
+ * and the cost per exchange grew with the number of sessions (27 µs at
+ * 50,000 one-exchange sessions, 100 µs at 400,000). Instead each commit
+ * appends, in the same transaction as its exchanges, one `session_log` row
+ * per session it touched: what that commit adds to the session (`n`
+ * exchanges, their earliest start and latest end, the cohort when it
+ * changed, the keying rule when first given). `first` marks the first row
+ * of a session since the writer last held it in memory: its exchanges were
+ * numbered from 0 again, so a session with more than one such row needs
+ * renumbering. An appended table only ever writes its last page.
+ *
+ * `SESSIONS_FROM_LOG_SQL` folds the log into `sessions` when the file is
+ * finished (by a clean stop or `--recover`), in key order, and the log is
+ * dropped: a finished recording has no `session_log`. A partial written
+ * before the log existed has its `sessions` current and no log.
+ */
+export const CREATE_SESSION_LOG_SQL = `
+CREATE TABLE IF NOT EXISTS session_log (
+  key           TEXT NOT NULL,
+  cohort        TEXT,
+  start_us      INTEGER NOT NULL,
+  end_us        INTEGER NOT NULL,
+  n             INTEGER NOT NULL,
+  last_start_us INTEGER NOT NULL,
+  reseq         INTEGER NOT NULL,
+  first         INTEGER NOT NULL,
+  keyed_by      TEXT
+);
+`;
+
+/**
+ * One `sessions` row per key of `session_log`. `merge_cohort` and
+ * `first_given` are the writer's own aggregate functions: the cohorts'
+ * attributes merged in log order (later ones overwrite), and the first
+ * keying rule given.
+ */
+export const SESSIONS_FROM_LOG_SQL = `
+INSERT INTO sessions (key, cohort, start_us, end_us, exchange_count, last_start_us, reseq, keyed_by)
+SELECT key, merge_cohort(cohort ORDER BY rowid), min(start_us), max(end_us), sum(n), max(last_start_us),
+       max(reseq) OR sum(first) > 1, first_given(keyed_by ORDER BY rowid)
+FROM session_log GROUP BY key ORDER BY key;
+DROP TABLE session_log;
+`;
+
+/**
  * Secondary indexes, built once by `RecordingWriter.close()` (a bulk build
  * after the last insert is much cheaper than maintaining them row by row).
  *

@@ -73,4 +73,9 @@ export interface WriterWorkerData {
   row: typeof ROW;
   createIndexesSql: string;
   resequenceSql: string;
+  /** `CREATE_SESSION_LOG_SQL` and `SESSIONS_FROM_LOG_SQL` (see `schema.ts`). */
+  createSessionLogSql: string;
+  sessionsFromLogSql: string;
+  /** Sessions whose running state the worker keeps in memory at most (least recently used are forgotten). */
+  sessionCache: number;
 }

@@ -30,16 +30,25 @@ export function runWriterWorker(): void {
   const Database = require(data.sqlitePath) as typeof BetterSqlite3;
   const send = (msg: FromWorker): void => port.postMessage(msg);
 
-  interface SessionState {
-    cohort: Record<string, string>;
-    /** Cohort JSON last merged: an equal one (the usual case) needs no parse. */
-    lastCohortJson: string;
-    startUs: number;
-    endUs: number;
+  /** What the worker remembers of a session between commits (see `sessionCache`). */
+  interface LiveSession {
+    /** Exchanges numbered so far (since the session was last taken into memory). */
     count: number;
     lastStartUs: number;
+    /** Cohort JSON last merged: an equal one (the usual case) needs no parse. */
+    lastCohortJson: string;
+    /** Whether a keying rule has been logged for it. */
+    keyed: boolean;
+  }
+  /** What one commit adds to a session: one `session_log` row (see `CREATE_SESSION_LOG_SQL`). */
+  interface SessionDelta {
+    cohort: Record<string, string> | null;
+    startUs: number;
+    endUs: number;
+    n: number;
+    lastStartUs: number;
     reseq: number;
-    /** The rule that keyed the session: the first one given. */
+    first: number;
     keyedBy: string | null;
   }
   interface Pending {
@@ -61,15 +70,24 @@ export function runWriterWorker(): void {
   // The INSERT's values, in order: the head of each row, once seq and the bodies are filled in.
   const values: unknown[] = [];
   for (let i = 0; i < data.insertValues; i++) values.push(null);
-  const selectSession = db.prepare(
-    'SELECT cohort, start_us, end_us, exchange_count, last_start_us, reseq, keyed_by FROM sessions WHERE key = ?',
+  db.exec(data.createSessionLogSql);
+  const appendSessionLog = db.prepare(
+    'INSERT INTO session_log (key, cohort, start_us, end_us, n, last_start_us, reseq, first, keyed_by) VALUES (?,?,?,?,?,?,?,?,?)',
   );
-  const upsertSession = db.prepare(
-    'INSERT INTO sessions (key, cohort, start_us, end_us, exchange_count, last_start_us, reseq, keyed_by) VALUES (?,?,?,?,?,?,?,?) ' +
-      'ON CONFLICT(key) DO UPDATE SET cohort = excluded.cohort, start_us = excluded.start_us, end_us = excluded.end_us, ' +
-      'exchange_count = excluded.exchange_count, last_start_us = excluded.last_start_us, reseq = excluded.reseq, ' +
-      'keyed_by = excluded.keyed_by',
-  );
+  // The aggregates SESSIONS_FROM_LOG_SQL folds the log with (in log order).
+  db.aggregate('merge_cohort', {
+    start: () => ({}),
+    step: (acc: unknown, json: unknown) => (json === null ? acc : Object.assign(acc as object, JSON.parse(json as string) as object)),
+    result: (acc: unknown) => JSON.stringify(acc),
+  });
+  db.aggregate('first_given', {
+    start: null,
+    step: (acc: unknown, rule: unknown) => acc ?? rule,
+  });
+  // Sessions in memory, in two generations (as model/bounded-map.ts, which this self-contained
+  // code cannot import): one touched within the last `sessionCache` new ones is always there.
+  let young = new Map<string, LiveSession>();
+  let old = new Map<string, LiveSession>();
 
   let pending: Pending[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -77,41 +95,45 @@ export function runWriterWorker(): void {
   let failed = false;
 
   const commitBatch = db.transaction((rows: Pending[]) => {
-    const states = new Map<string, SessionState>();
+    const deltas = new Map<string, SessionDelta>();
     for (const { row, bodies } of rows) {
       const key = row[R.sessionKey];
       const startUs = row[R.startUs];
-      let s = states.get(key);
+      let s = young.get(key);
+      let d = deltas.get(key);
       if (!s) {
-        const old = selectSession.get(key) as
-          | { cohort: string; start_us: number; end_us: number; exchange_count: number; last_start_us: number; reseq: number; keyed_by: string | null }
-          | undefined;
-        s = old
-          ? {
-              cohort: JSON.parse(old.cohort) as Record<string, string>,
-              lastCohortJson: old.cohort,
-              startUs: old.start_us,
-              endUs: old.end_us,
-              count: old.exchange_count,
-              lastStartUs: old.last_start_us,
-              reseq: old.reseq,
-              keyedBy: old.keyed_by,
-            }
-          : { cohort: {}, lastCohortJson: '', startUs, endUs: startUs, count: 0, lastStartUs: startUs, reseq: 0, keyedBy: null };
-        states.set(key, s);
+        s = old.get(key);
+        if (s) old.delete(key);
+        else s = { count: 0, lastStartUs: startUs, lastCohortJson: '', keyed: false };
+        young.set(key, s);
+        if (young.size >= data.sessionCache) {
+          old = young;
+          young = new Map();
+        }
+      }
+      // Numbered from 0 again within this batch: forgotten since its last exchange here (a cache smaller than the batch).
+      if (s.count === 0 && d) d.reseq = 1;
+      if (!d) {
+        d = { cohort: null, startUs, endUs: startUs, n: 0, lastStartUs: startUs, reseq: 0, first: s.count === 0 ? 1 : 0, keyedBy: null };
+        deltas.set(key, d);
       }
       // First cohort given, later differing attributes overwrite.
       const cohortJson = row[R.cohortJson];
       if (cohortJson !== s.lastCohortJson) {
-        Object.assign(s.cohort, JSON.parse(cohortJson) as Record<string, string>);
+        d.cohort = Object.assign(d.cohort ?? {}, JSON.parse(cohortJson) as Record<string, string>);
         s.lastCohortJson = cohortJson;
       }
-      if (s.keyedBy === null) s.keyedBy = row[R.keyedBy];
-      if (startUs < s.lastStartUs) s.reseq = 1;
+      if (!s.keyed && row[R.keyedBy] !== null) {
+        // The first given: a session forgotten within this batch has given its own already.
+        d.keyedBy ??= row[R.keyedBy];
+        s.keyed = true;
+      }
+      if (startUs < s.lastStartUs) d.reseq = 1;
       else s.lastStartUs = startUs;
-      if (startUs < s.startUs) s.startUs = startUs;
+      if (s.lastStartUs > d.lastStartUs) d.lastStartUs = s.lastStartUs;
+      if (startUs < d.startUs) d.startUs = startUs;
       const endUs = startUs + row[R.durationUs];
-      if (endUs > s.endUs) s.endUs = endUs;
+      if (endUs > d.endUs) d.endUs = endUs;
       const reqOff = row[R.reqOff];
       const reqLen = row[R.reqLen];
       const resOff = row[R.resOff];
@@ -122,9 +144,10 @@ export function runWriterWorker(): void {
       for (let i = 0; i < values.length; i++) values[i] = row[i];
       insertExchange.run(values);
       s.count++;
+      d.n++;
     }
-    for (const [key, s] of states) {
-      upsertSession.run(key, JSON.stringify(s.cohort), s.startUs, s.endUs, s.count, s.lastStartUs, s.reseq, s.keyedBy);
+    for (const [key, d] of deltas) {
+      appendSessionLog.run(key, d.cohort && JSON.stringify(d.cohort), d.startUs, d.endUs, d.n, d.lastStartUs, d.reseq, d.first, d.keyedBy);
     }
   });
 
@@ -155,6 +178,8 @@ export function runWriterWorker(): void {
   };
 
   const finish = (notes: Record<string, string> | null): { exchanges: number; sessions: number } => {
+    // The log first: its pages, once dropped, are reused by the indexes.
+    db.transaction(() => db.exec(data.sessionsFromLogSql))();
     db.exec(data.createIndexesSql);
     db.transaction(() => db.exec(data.resequenceSql))();
     db.exec('PRAGMA analysis_limit = 400; ANALYZE;');

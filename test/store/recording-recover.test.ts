@@ -56,6 +56,26 @@ async function recoverError(file: string, path: string, overwrite = false): Prom
 }
 
 describe('RecordingWriter.recover', () => {
+  it('recovers a partial written before the session log, whose sessions table was kept current', async () => {
+    // Such a writer upserted `sessions` in every commit and had no `session_log`: make one from a
+    // crash image by putting the finished sessions in, marked for renumbering as that writer marked
+    // sessions added out of order (here all of them), and dropping the log; then recover it.
+    const clean = join(dir, 'clean.db');
+    const w = await RecordingWriter.create(clean, TEST_META);
+    addTraffic(w);
+    await w.flush();
+    const partial = crashImage(w, join(dir, 'old.db'));
+    await w.close();
+    const db = new Database(partial);
+    expect((db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n).toBe(0);
+    expect((db.prepare('SELECT sum(n) AS n FROM session_log').get() as { n: number }).n).toBe(53);
+    db.exec(`ATTACH '${clean}' AS f; INSERT INTO sessions SELECT key, cohort, start_us, end_us, exchange_count, last_start_us, 1, keyed_by FROM f.sessions; DETACH f; DROP TABLE session_log;`);
+    db.close();
+
+    expect(await RecordingWriter.recover(partial, join(dir, 'old.db'))).toEqual({ exchanges: 53, sessions: 9 });
+    expect(everything(join(dir, 'old.db'))).toEqual(everything(clean));
+  });
+
   it('finishes a crashed recording exactly as a clean close would have', async () => {
     const clean = join(dir, 'clean.db');
     const w = await RecordingWriter.create(clean, { ...TEST_META, notes: { 'replay.secret.password': 'demo' } });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, RunError } from '../../src/model/errors.js';
 import type { Exchange } from '../../src/model/exchange.js';
 import { RecordingReader } from '../../src/store/recording-reader.js';
+import { seededRandom } from '../../src/model/seeded-random.js';
 import { RecordingWriter } from '../../src/store/recording-writer.js';
 import { makeExchange, tempDir, TEST_META } from './helpers.js';
 
@@ -148,6 +149,59 @@ describe('RecordingWriter', () => {
     expect(x.startOffsetUs).toBe(100);
     expect(x.endOffsetUs).toBe(5_100);
     r.close();
+  });
+
+  it('writes the same sessions and numbering when it forgets sessions between their exchanges', async () => {
+    // A seeded mix of 9 sessions: exchanges that complete out of start order, cohorts that change,
+    // rules given late, flushes at random. A writer that keeps 2 sessions in memory forgets and
+    // takes back sessions all the time: across commits (one row each), within one (a single
+    // commit), and both (commits cut by random flushes).
+    const rand = seededRandom(12);
+    const plan: Array<{ ex: Exchange; cohort: Record<string, string>; rule: string | null; flush: boolean }> = [];
+    const last = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const key = `s${Math.floor(rand() * 9)}`;
+      // s0–s2 sometimes start before their previous exchange; the others never do, so only
+      // being forgotten can leave their numbering to fix.
+      const start = (last.get(key) ?? i * 10) + Math.floor(rand() * 50) - (key < 's3' ? 15 : 0);
+      last.set(key, Math.max(start, last.get(key) ?? 0));
+      const cohort: Record<string, string> = rand() < 0.1 ? { auth: 'signed-in' } : rand() < 0.05 ? { device: `d${i % 3}` } : { device: 'mobile' };
+      const rule = rand() < 0.3 ? `rule-${Math.floor(rand() * 3)}` : null;
+      plan.push({ ex: makeExchange({ sessionKey: key, startOffsetUs: Math.max(0, start), durationUs: 1 + Math.floor(rand() * 100), target: `/t/${i}` }), cohort, rule, flush: rand() < 0.05 });
+    }
+    const written = async (name: string, commits: 'per row' | 'random' | 'one', sessionCache?: number): Promise<string> => {
+      const path = join(dir, name);
+      const w = await RecordingWriter.create(path, TEST_META, { batchSize: 1_000, sessionCache, flushMs: 60_000 });
+      for (const p of plan) {
+        w.add(p.ex, p.cohort, p.rule);
+        if (commits === 'per row' || (commits === 'random' && p.flush)) await w.flush();
+      }
+      await w.close();
+      return path;
+    };
+    const contents = (path: string): unknown => {
+      const r = RecordingReader.open(path);
+      try {
+        const sessions = [...r.sessions()];
+        for (const s of sessions) {
+          // Numbered 0, 1, 2, … in start order, whatever order they were added in.
+          expect(s.exchanges.map((e) => e.seq)).toEqual(s.exchanges.map((_, i) => i));
+          for (let i = 1; i < s.exchanges.length; i++) expect(s.exchanges[i]!.startOffsetUs).toBeGreaterThanOrEqual(s.exchanges[i - 1]!.startOffsetUs);
+        }
+        return {
+          infos: [...r.sessionInfos()],
+          order: sessions.map((s) => s.exchanges.map((e) => [e.target, e.seq])),
+          rules: r.summary().sessionRules,
+        };
+      } finally {
+        r.close();
+      }
+    };
+    const remembered = contents(await written('all.db', 'random'));
+    expect(contents(await written('forgetful-per-row.db', 'per row', 2))).toEqual(remembered);
+    expect(contents(await written('forgetful-one.db', 'one', 2))).toEqual(remembered);
+    expect(contents(await written('forgetful-random.db', 'random', 2))).toEqual(remembered);
+    expect((remembered as { infos: unknown[] }).infos).toHaveLength(9);
   });
 
   it('keeps the first cohort and lets later differing attributes overwrite it', async () => {
