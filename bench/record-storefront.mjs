@@ -8,7 +8,7 @@
 // recorder says it recorded.
 //
 //   npm run build && node bench/record-storefront.mjs [--rounds 3] [--rate 60] [--duration 15s] [--before <checkout>/bin/flashback.js] [--haproxy 1]
-// --before: another recorder build, run interleaved with this one (before, after, before, after, …).
+// --before: another recorder build, run interleaved with this one (before, after, after, before, …).
 // --haproxy 1: HAProxy (apt-get install haproxy; one thread, HTTP mode, keep-alive,
 // nothing recorded) in the same rounds, the peer: what proxying this traffic costs
 // a C proxy on this machine. Its exchanges are the requests the shop sent.
@@ -87,7 +87,9 @@ console.log('|---|---|---|---|---|---|');
 const per = new Map(builds.map(([name]) => [name, []]));
 try {
   for (let round = 1; round <= Number(values.rounds); round++) {
-    for (const [name, bin] of builds) {
+    // ABBA: the order flips every round, so a drift within a round (the storefront's data grows
+    // with every run) does not land on one build.
+    for (const [name, bin] of round % 2 ? builds : [...builds].reverse()) {
       const out = join(dir, `${name}-${round}.db`);
       const proxy = bin
         ? await startAndWait([bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'], /recording (http:\/\/127\.0\.0\.1:\d+)/)
