@@ -26,12 +26,12 @@
 // haproxy; one thread, HTTP mode, keep-alive both sides, nothing recorded)
 // as the peer: what an HTTP proxy written in C costs per exchange here.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer as createNetServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import { startHaproxy } from './haproxy-peer.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = parseArgs(process.argv.slice(2));
@@ -93,37 +93,6 @@ s.listen(0, '127.0.0.1', () => console.log('port ' + s.address().port));
 async function startTarget() {
   const { child, match } = await spawnAndWait('node', ['-e', TARGET_SRC], /port (\d+)/, 0);
   return { child, url: `http://127.0.0.1:${match[1]}` };
-}
-
-/** HAProxy in front of `target` on a free port: the peer of the saturation phase. */
-async function startHaproxy(target) {
-  const probe = createNetServer();
-  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-  const port = probe.address().port;
-  await new Promise((r) => probe.close(r));
-  const cfg = join(dir, 'haproxy.cfg');
-  const t = new URL(target);
-  writeFileSync(
-    cfg,
-    ['global', '  nbthread 1', '  maxconn 4000', 'defaults', '  mode http', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s',
-      '  option http-keep-alive', 'frontend f', `  bind 127.0.0.1:${port}`, '  default_backend b', 'backend b', '  http-reuse always',
-      `  server s1 ${t.hostname}:${t.port}`, ''].join('\n'),
-  );
-  const [file, list] = PIN ? ['taskset', ['-c', '1', 'haproxy', '-db', '-f', cfg]] : ['haproxy', ['-db', '-f', cfg]];
-  const child = spawn(file, list, { stdio: 'ignore' });
-  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((r) => {
-      const s = netConnect(port, '127.0.0.1', () => {
-        s.destroy();
-        r(true);
-      });
-      s.on('error', () => r(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { child, url: `http://127.0.0.1:${port}`, exited };
 }
 
 async function startRecorder(target, out, build = BUILDS.at(-1)) {
@@ -236,7 +205,7 @@ async function saturation(target) {
     const direct = await closedLoop(target.url, total, 32);
     console.log(`| ${round} | direct | ${direct.rate.toFixed(0)} | ${direct.errors} | | |`);
     if (HAPROXY) {
-      const peer = await startHaproxy(target.url);
+      const peer = await startHaproxy(target.url, dir, { pin: PIN, reuse: 'always' });
       await closedLoop(peer.url, 500, 8);
       const cpu0 = cpuSeconds(peer.child.pid);
       const r = await closedLoop(peer.url, total, 32);

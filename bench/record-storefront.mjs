@@ -13,11 +13,11 @@
 // nothing recorded) in the same rounds, the peer: what proxying this traffic costs
 // a C proxy on this machine. Its exchanges are the requests the shop sent.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startHaproxy } from './haproxy-peer.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/flashback.js');
@@ -58,26 +58,6 @@ function cpuSeconds(pid) {
   return [Number(f[11]) / 100, Number(f[12]) / 100];
 }
 
-/** HAProxy in front of `target` on a free port; resolves once it accepts connections. */
-async function startHaproxy(target) {
-  const probe = createNetServer();
-  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
-  const port = probe.address().port;
-  await new Promise((r) => probe.close(r));
-  const cfg = join(dir, 'haproxy.cfg');
-  const t = new URL(target);
-  writeFileSync(cfg, ['global', '  nbthread 1', '  maxconn 4000', 'defaults', '  mode http', '  timeout connect 5s', '  timeout client 30s',
-    '  timeout server 30s', '  option http-keep-alive', 'frontend f', `  bind 127.0.0.1:${port}`, '  default_backend b', 'backend b',
-    `  server s1 ${t.hostname}:${t.port}`, ''].join('\n'));
-  const child = spawn('haproxy', ['-db', '-f', cfg], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const r = spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`]);
-    if (r.status === 0) break;
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-  return { child, url: `http://127.0.0.1:${port}` };
-}
-
 const shop = await startAndWait([BIN, 'storefront', '--port', '0', '--profile', 'tuned'], /http:\/\/127\.0\.0\.1:(\d+)/);
 const target = `http://127.0.0.1:${shop.match[1]}`;
 console.log(`# recorder on the storefront shape — ${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -93,7 +73,7 @@ try {
       const out = join(dir, `${name}-${round}.db`);
       const proxy = bin
         ? await startAndWait([bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'], /recording (http:\/\/127\.0\.0\.1:\d+)/)
-        : await startHaproxy(target);
+        : await startHaproxy(target, dir);
       const url = bin ? proxy.match[1] : proxy.url;
       const exited = new Promise((r) => proxy.child.once('exit', r));
       const [u0, s0] = cpuSeconds(proxy.child.pid);
