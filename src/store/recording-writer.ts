@@ -48,7 +48,7 @@ export interface RecordingWriterOptions {
 /** Rows handed to the worker per message at most, and how long a row may wait on the main thread. */
 const POST_ROWS = 256;
 const POST_MS = 5;
-/** Default of {@link RecordingWriterOptions.sessionCache}: some 15 MB of the writer thread's heap. */
+/** Default of {@link RecordingWriterOptions.sessionCache}: at most twice as many in memory, some 25 MB of the writer thread's heap. */
 const SESSION_CACHE = 100_000;
 /** Body buffers kept for reuse at most (each BODY_CHUNK_BYTES). */
 const POOL_SIZE = 8;

@@ -137,8 +137,9 @@ ${EXCHANGE_COLUMNS.map((c) => `  ${c.name.padEnd(15)}${c.decl}`).join(',\n')}
  * While a recording is written (`<file>.partial`), the writer does not keep
  * `sessions` current row by row: its key is a random token, so each commit
  * would rewrite a page of its key index per session touched (64 KiB each),
- * and the cost per exchange grew with the number of sessions (27 µs at
- * 50,000 one-exchange sessions, 100 µs at 400,000). Instead each commit
+ * and the cost per exchange grew with the number of sessions (26–31 µs over
+ * the first 50,000 one-exchange sessions, 86–89 µs by 400,000;
+ * `bench/writer-sessions.mjs`). Instead each commit
  * appends, in the same transaction as its exchanges, one `session_log` row
  * per session it touched: what that commit adds to the session (`n`
  * exchanges, their earliest start and latest end, the cohort when it
