@@ -10,6 +10,7 @@ import { loadCa, type LocalCa } from './ca.js';
 import { RecorderProxy } from './recorder-proxy.js';
 import { RecordingGate, type GateCounts, type GateOptions, type StopKind } from './recording-gate.js';
 import type { RecorderStats } from './types.js';
+import type { ClientLimits } from './request-guard.js';
 
 /**
  * How long an exchange may wait for its commit in the writer (ms): what a
@@ -53,6 +54,8 @@ export interface RecordingOptions {
   writerFlushMs?: number;
   /** Limits, sampling and the writer-queue bounds (`--max-*`, `--sample`); see {@link RecordingGate}. */
   gate?: GateOptions;
+  /** Caps and timeouts on what clients send (`--max-header-size`, `--max-headers`, `--headers-timeout`, `--client-timeout`); defaults `DEFAULT_CLIENT_LIMITS` (request-guard.ts). */
+  limits?: Partial<ClientLimits>;
   /**
    * Recording stopped while the proxy goes on forwarding (a limit, or the
    * writer stalled or failed). `finished` settles once the file is finished
@@ -211,6 +214,7 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
       mitmCa,
       ...(options.upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs: options.upstreamTimeoutMs } : {}),
       ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
+      ...(options.limits !== undefined ? { limits: options.limits } : {}),
     });
     writer.onFailure((e) => gate.writerFailed(e));
     await proxy.open();

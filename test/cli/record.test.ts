@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, ProxyAgent, request } from 'undici';
@@ -95,6 +95,13 @@ describe('flashback record: bad input gives one line, exit 2, and no file', () =
     ['--max-exchanges 0', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-exchanges', '0'], /--max-exchanges must be a positive whole number/],
     ['--max-exchanges 2.5', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-exchanges', '2.5'], /--max-exchanges must be a positive whole number/],
     ['--max-duration soon', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-duration', 'soon'], /--max-duration/],
+    ['--max-header-size 512', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-header-size', '512'], /--max-header-size must be from 1KiB to 1MiB \(got "512"\)/],
+    ['--max-header-size 2GiB', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-header-size', '2GiB'], /--max-header-size must be from 1KiB to 1MiB/],
+    ['--max-header-size big', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-header-size', 'big'], /--max-header-size must be a size/],
+    ['--max-headers 0', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-headers', '0'], /--max-headers must be a positive whole number/],
+    ['--max-headers 20000', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--max-headers', '20000'], /--max-headers must be at most 10000/],
+    ['--headers-timeout 0', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--headers-timeout', '0'], /--headers-timeout must be at least 1ms/],
+    ['--client-timeout later', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--client-timeout', 'later'], /--client-timeout/],
     ['no --out', () => ['--target', 'http://127.0.0.1:1'], /--out <file.db> is required/],
     ['neither --target nor --forward', (o) => ['--out', o], /--target <url> is required/],
     ['--mitm without --forward', (o) => ['--target', 'http://127.0.0.1:1', '--out', o, '--mitm'], /--mitm needs --forward/],
@@ -241,6 +248,42 @@ describe('flashback record: running', () => {
       target.close();
     }
   }, 60_000);
+
+  it('--max-headers, --max-header-size and --headers-timeout set what a client may send', async () => {
+    const { server: target, url: targetUrl } = await okTarget();
+    const out = join(dir, 'client-limits.db');
+    const rec = await start(['--target', targetUrl, '--out', out, '--max-headers', '4', '--max-header-size', '2KiB', '--headers-timeout', '300ms']);
+    const port = Number(new URL(rec.url).port);
+    /** Sends `head` on a new connection and resolves with the status of the answer (0 if the connection closed without one). */
+    const statusOf = (head: string): Promise<number> =>
+      new Promise((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(head));
+        let text = '';
+        socket.on('data', (c: Buffer) => {
+          text += c.toString('latin1');
+          const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+          if (m) {
+            socket.destroy();
+            resolve(Number(m[1]));
+          }
+        });
+        socket.on('close', () => resolve(0));
+        socket.on('error', () => resolve(0));
+      });
+    const headers = (n: number): string => Array.from({ length: n }, (_, i) => `x-h${i}: ${i}\r\n`).join('');
+    expect(await statusOf(`GET /four HTTP/1.1\r\nhost: a\r\n${headers(3)}connection: close\r\n\r\n`)).toBe(431); // 5 fields
+    expect(await statusOf(`GET /three HTTP/1.1\r\nhost: a\r\n${headers(2)}\r\n`)).toBe(200); // 3 fields
+    expect(await statusOf(`GET /big HTTP/1.1\r\nhost: a\r\nx-big: ${'b'.repeat(3000)}\r\n\r\n`)).toBe(431);
+    const t0 = performance.now();
+    expect(await statusOf('GET /slow HTTP/1.1\r\nhost: a\r\n')).toBe(408); // the head never ends
+    expect(performance.now() - t0).toBeLessThan(15_000); // the default would be 30 s
+    rec.child.kill('SIGTERM');
+    expect(await rec.exited).toBe(0);
+    target.close();
+    const reader = RecordingReader.open(out);
+    expect([...reader.exchanges()].map((e) => e.target)).toEqual(['/three']);
+    reader.close();
+  }, 30_000);
 
   it('uses a scenario file for routes, cohorts and the session key', async () => {
     const { server: target, url: targetUrl } = await okTarget();

@@ -8,6 +8,7 @@ import { startRecording, type Recording, type RecordingOptions, type RecordingSu
 import type { RecorderStats } from '../../record/types.js';
 import { parseShare, type GateCounts, type GateOptions } from '../../record/recording-gate.js';
 import { parseListenAddress, parseTargetOrigin } from '../../record/upstream-target.js';
+import type { ClientLimits } from '../../record/request-guard.js';
 import { parseSessionKey } from '../../segment/session-key.js';
 import { loadScenario, type Scenario } from '../../segment/scenario.js';
 import { REPLAY_SECRET_NOTE_PREFIX, replaySecretNoteKey } from '../../store/recording-meta.js';
@@ -37,6 +38,10 @@ interface RecordFlags {
   maxSize?: string;
   sample?: string;
   sampleSeed?: string;
+  maxHeaderSize: string;
+  maxHeaders: string;
+  headersTimeout: string;
+  clientTimeout: string;
 }
 
 /** Registers `flashback record`. */
@@ -58,6 +63,10 @@ export function registerRecord(program: Command): void {
     .option('--force', 'replace an existing recording at --out, and discard an unfinished --out.partial (a crashed recording)')
     .option('--recover <file.partial>', 'finish a recording whose recorder was killed (rebuild what a clean stop writes) and rename it to its final name')
     .option('--timeout <duration>', 'upstream connect/response timeout (answers 504)', '30s')
+    .option('--max-header-size <size>', 'request line and headers a client may send (more answers 431)', '32KiB')
+    .option('--max-headers <n>', 'header fields a request may have (more answers 431)', '256')
+    .option('--headers-timeout <duration>', 'time for a request\'s line and headers to arrive (expiry answers 408)', '30s')
+    .option('--client-timeout <duration>', 'time a client may sit idle while it owes a request body or will not take a response (then cut)', '60s')
     .option('--max-duration <duration>', 'stop recording after this long (e.g. 1h); the proxy keeps forwarding until Ctrl-C')
     .option('--max-exchanges <n>', 'stop recording after this many exchanges; the proxy keeps forwarding until Ctrl-C')
     .option('--max-size <size>', 'stop recording once this much is recorded (e.g. 2GiB); the proxy keeps forwarding until Ctrl-C')
@@ -127,6 +136,7 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
   const sessionKey = parseSessionKey(flags.sessionKey ?? scenario.sessionKey ?? 'auto');
   const notes = replaySecretNotes(flags.replaySecret);
   const gate = gateOptions(flags);
+  const limits = clientLimits(flags);
   return {
     target,
     forward: flags.forward === true,
@@ -145,6 +155,33 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
     ...(notes === null ? {} : { notes }),
     upstreamTimeoutMs: Math.round(timeoutUs / 1000),
     gate,
+    limits,
+  };
+}
+
+/** Largest `--max-header-size`: llhttp's own ceiling is far above it, and a proxy in front of production wants a bound. */
+const MAX_HEADER_SIZE = 1 << 20;
+/** Largest `--max-headers`. */
+const MAX_HEADERS = 10_000;
+
+/** `--max-header-size`, `--max-headers` and the client timeouts → the proxy's client limits; UsageError (exit 2) on bad values. */
+function clientLimits(flags: RecordFlags): ClientLimits {
+  const maxHeaderBytes = parseBytes(flags.maxHeaderSize, '--max-header-size');
+  if (maxHeaderBytes < 1024 || maxHeaderBytes > MAX_HEADER_SIZE) {
+    throw new UsageError(`--max-header-size must be from 1KiB to 1MiB (got "${flags.maxHeaderSize}")`);
+  }
+  const maxHeaderCount = parsePositiveInt(flags.maxHeaders, '--max-headers');
+  if (maxHeaderCount > MAX_HEADERS) throw new UsageError(`--max-headers must be at most ${MAX_HEADERS} (got "${flags.maxHeaders}")`);
+  const ms = (text: string, flag: string): number => {
+    const us = parseDurationUs(text, flag);
+    if (us < 1000) throw new UsageError(`${flag} must be at least 1ms (got "${text}")`);
+    return Math.round(us / 1000);
+  };
+  return {
+    maxHeaderBytes,
+    maxHeaderCount,
+    headersTimeoutMs: ms(flags.headersTimeout, '--headers-timeout'),
+    clientIdleTimeoutMs: ms(flags.clientTimeout, '--client-timeout'),
   };
 }
 
