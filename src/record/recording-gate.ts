@@ -4,7 +4,7 @@ import type { Cohort } from '../model/session.js';
 import { hashString, unitOf } from '../model/seeded-hash.js';
 import { BoundedMap } from '../model/bounded-map.js';
 import type { ExchangeSink } from './types.js';
-import { formatMs, formatShare, parseFraction } from '../model/units.js';
+import { formatBytes, formatMs, formatShare, parseFraction } from '../model/units.js';
 
 /**
  * What the gate hands exchanges to: the recording writer (with redaction in
@@ -14,6 +14,8 @@ export interface GatedWriter {
   add(exchange: Exchange, cohort: Cohort, keyedBy?: string | null): void;
   /** Exchanges added but not yet committed. */
   readonly queued: number;
+  /** About how many bytes those hold in memory. */
+  readonly queuedBytes: number;
   /** Exchanges committed to the file. */
   readonly written: number;
   /** Why the writer failed, or null. */
@@ -44,10 +46,19 @@ export interface GateOptions {
    * {@link DEFAULT_STALL_QUEUE}; never below `maxQueue`.
    */
   stallQueue?: number;
+  /**
+   * The same two bounds in bytes held for the writer (`--max-queue-memory`
+   * is the stall bound; new sessions wait outside above a quarter of it).
+   * Large bodies reach these long before the counts. Defaults
+   * {@link DEFAULT_STALL_QUEUE_BYTES} and a quarter of it.
+   */
+  stallQueueBytes?: number;
+  maxQueueBytes?: number;
 }
 
 export const DEFAULT_MAX_QUEUE = 10_000;
 export const DEFAULT_STALL_QUEUE = 50_000;
+export const DEFAULT_STALL_QUEUE_BYTES = 512 * 1024 * 1024;
 
 /** Why recording stopped while the proxy went on. */
 export type StopKind = 'max-exchanges' | 'max-size' | 'max-duration' | 'writer-stalled' | 'writer-failed';
@@ -98,6 +109,8 @@ export class RecordingGate implements ExchangeSink {
   private readonly sessions = new BoundedMap<string, SessionState>(SESSION_LIMIT);
   private readonly maxQueue: number;
   private readonly stallQueue: number;
+  private readonly maxQueueBytes: number;
+  private readonly stallQueueBytes: number;
   private readonly startMs = Date.now();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private bytes = 0;
@@ -126,6 +139,8 @@ export class RecordingGate implements ExchangeSink {
     this.onStop = onStop;
     this.maxQueue = Math.max(1, options.maxQueue ?? DEFAULT_MAX_QUEUE);
     this.stallQueue = Math.max(this.maxQueue, options.stallQueue ?? DEFAULT_STALL_QUEUE);
+    this.stallQueueBytes = Math.max(1, options.stallQueueBytes ?? DEFAULT_STALL_QUEUE_BYTES);
+    this.maxQueueBytes = Math.min(this.stallQueueBytes, Math.max(1, options.maxQueueBytes ?? Math.floor(this.stallQueueBytes / 4)));
     if (options.maxDurationMs) {
       this.timer = setTimeout(() => this.stop('max-duration', `--max-duration ${formatMs(options.maxDurationMs!)} reached`), options.maxDurationMs);
       this.timer.unref();
@@ -175,14 +190,15 @@ export class RecordingGate implements ExchangeSink {
     if (this.c.stopped) return this.leaveOut(key, state);
     if (state === undefined) {
       // The writer is behind: new sessions wait outside until it catches up, and stay out.
-      if (this.writer.queued >= this.maxQueue) return this.leaveOut(key, undefined);
+      if (this.writer.queued >= this.maxQueue || this.writer.queuedBytes >= this.maxQueueBytes) return this.leaveOut(key, undefined);
     } else if (state === 'out') {
       this.c.notRecordedExchanges++;
       return;
     }
     // (A session whose first exchange meets the stop is not recorded at all: `state` is undefined, not cut.)
-    if (this.writer.queued >= this.stallQueue) {
-      this.stop('writer-stalled', `the writer fell ${this.writer.queued} exchanges behind (the disk is slower than the traffic)`);
+    if (this.writer.queued >= this.stallQueue || this.writer.queuedBytes >= this.stallQueueBytes) {
+      const behind = `${this.writer.queued} exchanges (${formatBytes(this.writer.queuedBytes)})`;
+      this.stop('writer-stalled', `the writer fell ${behind} behind (the disk is slower than the traffic)`);
       return this.leaveOut(key, state);
     }
     try {

@@ -186,6 +186,9 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
         get queued() {
           return writer.queued;
         },
+        get queuedBytes() {
+          return writer.queuedBytes;
+        },
         get written() {
           return writer.written;
         },

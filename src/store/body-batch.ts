@@ -12,6 +12,9 @@ const ROW_TEMPLATE: unknown[] = [];
 // Pushed one by one: `Array.from({ length })` and `new Array(n)` both start holey, and a copy stays so.
 for (let i = 0; i < ROW_LENGTH; i++) ROW_TEMPLATE.push(i === ROW.seq ? 0 : null);
 
+/** What a queued row costs besides its bodies and longer strings (the tuple, numbers, short strings), bytes. */
+const ROW_OVERHEAD_BYTES = 400;
+
 /** Size of a pooled body buffer; a batch is posted when its bodies would overflow one. */
 export const BODY_CHUNK_BYTES = 1 << 20;
 
@@ -50,8 +53,12 @@ export class BodyBatch {
     return this.used + bodyBytes(ex) > this.view.byteLength;
   }
 
-  /** Queues one exchange, copying its bodies; `keyedBy` is the rule that keyed its session. */
-  add(ex: Exchange, cohort: Cohort, keyedBy: string | null = null): void {
+  /**
+   * Queues one exchange, copying its bodies; `keyedBy` is the rule that keyed
+   * its session. Returns about how many bytes the row holds until it is
+   * committed (bodies, headers and strings as text, plus a fixed overhead).
+   */
+  add(ex: Exchange, cohort: Cohort, keyedBy: string | null = null): number {
     if (!this.view) {
       this.buffer = this.take(bodyBytes(ex));
       this.view = new Uint8Array(this.buffer);
@@ -88,6 +95,10 @@ export class BodyBatch {
     row[ROW.resLen] = res ? res.byteLength : -1;
     row[ROW.keyedBy] = keyedBy;
     this.rows.push(row);
+    return (
+      ROW_OVERHEAD_BYTES + bodyBytes(ex) + row[ROW.reqHeaders].length + row[ROW.resHeaders].length + ex.target.length + ex.sessionKey.length +
+      (ex.errorDetail?.length ?? 0)
+    );
   }
 
   /** The rows and the buffer holding their bodies, for transfer to the worker. */

@@ -80,6 +80,12 @@ export class RecordingWriter {
   private postTimer: ReturnType<typeof setTimeout> | null = null;
   private added = 0;
   private writtenCount = 0;
+  /** Bytes of every exchange added, and of those in batches committed so far (see `queuedBytes`). */
+  private addedBytes = 0;
+  private committedBytes = 0;
+  /** Batches posted and not yet known committed: where each ends, in exchanges and bytes added. From `postedHead` on. */
+  private posted: Array<{ rowsEnd: number; bytesEnd: number }> = [];
+  private postedHead = 0;
   private nextId = 1;
   private readonly waiters = new Map<number, { resolve: (msg: FromWorker) => void; reject: (e: Error) => void }>();
   private failure: RunError | null = null;
@@ -188,6 +194,15 @@ export class RecordingWriter {
     return this.added - this.writtenCount;
   }
 
+  /**
+   * About how many bytes the exchanges added but not yet committed hold in
+   * memory (bodies as kept, headers, strings): what a writer that cannot
+   * keep up costs. Counted per posted batch, so it falls as batches commit.
+   */
+  get queuedBytes(): number {
+    return this.addedBytes - this.committedBytes;
+  }
+
   /** Exchanges committed to the file so far. */
   get written(): number {
     return this.writtenCount;
@@ -231,7 +246,7 @@ export class RecordingWriter {
     const ex = this.redactor ? this.redactor.redactExchange(exchange) : exchange;
     if (this.batch.wouldOverflow(ex)) this.post();
     try {
-      this.batch.add(ex, cohort, keyedBy ?? null);
+      this.addedBytes += this.batch.add(ex, cohort, keyedBy ?? null);
     } catch (e) {
       throw new InputError(`Failed to add an exchange to recording ${this.path}: ${messageOf(e)}`, { cause: e });
     }
@@ -331,6 +346,7 @@ export class RecordingWriter {
     if (this.batch.rows.length === 0) return;
     const { rows, bodies } = this.batch.seal();
     this.batch = this.newBatch();
+    this.posted.push({ rowsEnd: this.added, bytesEnd: this.addedBytes });
     const msg: ToWorker = { t: 'rows', rows, bodies };
     this.worker.postMessage(msg, [bodies]);
   }
@@ -346,17 +362,29 @@ export class RecordingWriter {
 
   private onMessage(msg: FromWorker): void {
     if (msg.t === 'written') {
-      this.writtenCount = msg.written;
+      this.committed(msg.written);
       for (const b of msg.buffers) this.giveBuffer(b);
     } else if (msg.t === 'error') {
       this.fail(msg.message);
     } else if (msg.t === 'flushed' || msg.t === 'closed' || msg.t === 'aborted') {
-      if (msg.t === 'flushed') this.writtenCount = msg.written;
+      if (msg.t === 'flushed') this.committed(msg.written);
       const w = this.waiters.get(msg.id);
       this.waiters.delete(msg.id);
       // Stay referenced while closing or aborting, until the worker has exited.
       if (this.waiters.size === 0 && this.state === 'open') this.worker.unref();
       w?.resolve(msg);
+    }
+  }
+
+  /** The worker has committed `written` exchanges in all: the batches they came in no longer count as queued. */
+  private committed(written: number): void {
+    this.writtenCount = written;
+    let i = this.postedHead;
+    while (i < this.posted.length && this.posted[i]!.rowsEnd <= written) this.committedBytes = this.posted[i++]!.bytesEnd;
+    this.postedHead = i;
+    if (i === this.posted.length) {
+      this.posted.length = 0;
+      this.postedHead = 0;
     }
   }
 

@@ -8,11 +8,16 @@ import { hashString, unitOf } from '../../src/model/seeded-hash.js';
 /** A writer stand-in whose queue and commits the test moves by hand. */
 class FakeWriter implements GatedWriter {
   added: string[] = [];
+  /** Bytes of each added exchange (its response body's), in order. */
+  sizes: number[] = [];
   written = 0;
   failed: RunError | null = null;
   throwNext = false;
   get queued(): number {
     return this.added.length - this.written;
+  }
+  get queuedBytes(): number {
+    return this.sizes.slice(this.written).reduce((a, b) => a + b, 0);
   }
   add(ex: Exchange): void {
     if (this.failed) throw this.failed;
@@ -21,6 +26,7 @@ class FakeWriter implements GatedWriter {
       throw new Error('an exchange the file cannot hold');
     }
     this.added.push(ex.sessionKey);
+    this.sizes.push(ex.responseBodyBytes);
   }
 }
 
@@ -47,6 +53,26 @@ describe('RecordingGate', () => {
     gate.add(ex('d'), cohort); // d is new and the queue is short again
     expect(w.added).toEqual(['a', 'b', 'a', 'd']);
     expect(gate.counts()).toMatchObject({ recorded: 4, notRecordedExchanges: 2, notRecordedSessions: 1, cutSessions: 0, stopped: null });
+  });
+
+  it('bounds the bytes held for the writer too: new sessions stay out above a quarter of --max-queue-memory, recording stops at it', () => {
+    const w = new FakeWriter();
+    const stops: StopKind[] = [];
+    const gate = new RecordingGate(w, { stallQueueBytes: 4_000 }, (k) => stops.push(k));
+    const big = (key: string): Exchange => ({ ...ex(key), responseBodyBytes: 600 });
+    gate.add(big('a'), cohort);
+    gate.add(big('b'), cohort); // 1,200 bytes queued: over a quarter (1,000)
+    gate.add(big('c'), cohort); // c stays out
+    gate.add(big('a'), cohort); // a goes on: 1,800
+    expect(w.added).toEqual(['a', 'b', 'a']);
+    expect(stops).toEqual([]);
+    for (let i = 0; i < 4; i++) gate.add(big('b'), cohort); // b goes on: 4,200 queued
+    expect(stops).toEqual([]);
+    gate.add(big('a'), cohort); // at 4,000 or more recording stops: a is cut
+    expect(stops).toEqual(['writer-stalled']);
+    expect(w.added).toEqual(['a', 'b', 'a', 'b', 'b', 'b', 'b']);
+    expect(gate.counts().stopped?.reason).toMatch(/^the writer fell 7 exchanges \([\d.]+ KiB\) behind/);
+    expect(gate.counts()).toMatchObject({ recorded: 7, notRecordedSessions: 1, cutSessions: 1 });
   });
 
   it('after a stop records nothing; recorded sessions with more traffic are cut, new ones not recorded, sampled ones still sampled out', () => {

@@ -190,7 +190,7 @@ describe('record: a writer that cannot keep up', () => {
     const sum = await rec.stop();
     expect([...sessionsIn(out).values()]).toEqual([2, 2]);
     expect(sum.gate).toMatchObject({ recorded: 4, notRecordedExchanges: 3, notRecordedSessions: 1, cutSessions: 2 });
-    expect(notesOf(out)['record.stopped']).toMatch(/^the writer fell 4 exchanges behind .* after /);
+    expect(notesOf(out)['record.stopped']).toMatch(/^the writer fell 4 exchanges \([\d.]+ KiB\) behind .* after /);
   });
 });
 

@@ -204,6 +204,21 @@ describe('RecordingWriter', () => {
     expect((remembered as { infos: unknown[] }).infos).toHaveLength(9);
   });
 
+  it('counts the bytes it holds for exchanges not yet committed, and lets go of them as they commit', async () => {
+    const path = join(dir, 'queued.db');
+    const w = await RecordingWriter.create(path, TEST_META, { flushMs: 60_000, batchSize: 100_000 });
+    const body = Buffer.alloc(10_000, 7);
+    for (let i = 0; i < 50; i++) w.add(makeExchange({ sessionKey: `s${i}`, responseBody: body, responseBodyBytes: body.length }), {});
+    expect(w.queued).toBe(50);
+    expect(w.queuedBytes).toBeGreaterThanOrEqual(50 * 10_000);
+    expect(w.queuedBytes).toBeLessThan(50 * 12_000);
+    await w.flush();
+    expect([w.queued, w.queuedBytes]).toEqual([0, 0]);
+    w.add(makeExchange({ sessionKey: 'late', responseBody: body, responseBodyBytes: body.length }), {});
+    expect(w.queuedBytes).toBeGreaterThanOrEqual(10_000);
+    await w.close();
+  });
+
   it('keeps the first cohort and lets later differing attributes overwrite it', async () => {
     const path = join(dir, 'cohort.db');
     const w = await RecordingWriter.create(path, TEST_META, { batchSize: 1 });

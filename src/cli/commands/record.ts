@@ -42,6 +42,7 @@ interface RecordFlags {
   maxHeaders: string;
   headersTimeout: string;
   clientTimeout: string;
+  maxQueueMemory: string;
 }
 
 /** Registers `flashback record`. */
@@ -70,6 +71,7 @@ export function registerRecord(program: Command): void {
     .option('--max-duration <duration>', 'stop recording after this long (e.g. 1h); the proxy keeps forwarding until Ctrl-C')
     .option('--max-exchanges <n>', 'stop recording after this many exchanges; the proxy keeps forwarding until Ctrl-C')
     .option('--max-size <size>', 'stop recording once this much is recorded (e.g. 2GiB); the proxy keeps forwarding until Ctrl-C')
+    .option('--max-queue-memory <size>', 'memory held for a writer slower than the traffic before recording stops (new sessions wait outside above a quarter of it)', '512MiB')
     .option('--sample <share>', 'record this share of sessions, whole (e.g. 10%), picked by a seeded hash of the session key')
     .option('--sample-seed <n>', 'seed of --sample (default 0): the same seed keeps the same sessions')
     .option('--replay-secret <name=value>', 'store a PUBLIC test value that replay sends for a redacted body field of that name (e.g. a demo password); repeatable',
@@ -211,6 +213,8 @@ function gateOptions(flags: RecordFlags): GateOptions {
     }
     gate.sampleSeed = Number(s);
   }
+  gate.stallQueueBytes = parseBytes(flags.maxQueueMemory, '--max-queue-memory');
+  if (gate.stallQueueBytes < 1024 * 1024) throw new UsageError(`--max-queue-memory must be at least 1MiB (got "${flags.maxQueueMemory}")`);
   return gate;
 }
 
