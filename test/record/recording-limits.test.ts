@@ -115,12 +115,12 @@ function notesOf(path: string): Record<string, string> {
 }
 
 /** A session driven one request at a time: the first without a cookie, the rest with the one it got. */
-function stepper(url: string): { next: () => Promise<void> } {
+function stepper(url: string, size = 16): { next: () => Promise<void> } {
   let cookie: string | null = null;
   let i = 0;
   return {
     async next() {
-      const res = await fetch(`${url}/step/${i++}`, { headers: cookie ? { cookie } : {} });
+      const res = await fetch(`${url}/step/${i++}?size=${size}`, { headers: cookie ? { cookie } : {} });
       expect(res.status).toBe(200);
       expect(await res.text()).toMatch(/^ok \/step\/\d+ /);
       const set = res.headers.get('set-cookie');
@@ -191,6 +191,26 @@ describe('record: a writer that cannot keep up', () => {
     expect([...sessionsIn(out).values()]).toEqual([2, 2]);
     expect(sum.gate).toMatchObject({ recorded: 4, notRecordedExchanges: 3, notRecordedSessions: 1, cutSessions: 2 });
     expect(notesOf(out)['record.stopped']).toMatch(/^the writer fell 4 exchanges \([\d.]+ KiB\) behind .* after /);
+  });
+
+  it('bounds the bytes held for the writer: 60 KB answers reach --max-queue-memory long before the count bounds', async () => {
+    // 400,000 bytes: new sessions wait outside from 100,000 (two answers queued), recording stops at 400,000 (seven).
+    const stops: StopKind[] = [];
+    const { rec, out } = await record({ stallQueueBytes: 400_000 }, (k) => stops.push(k), SLOW_WRITER_MS);
+    const [a, b, c] = Array.from({ length: 3 }, () => stepper(rec.url, 60_000));
+    await a!.next();
+    await b!.next();
+    await c!.next(); // ~121,000 bytes queued: c is new and stays out
+    for (let i = 0; i < 5; i++) await a!.next(); // a goes on: seven answers, ~424,000 bytes
+    expect(stops).toEqual([]);
+    await b!.next(); // stalled: recording stops here, b is cut
+    expect(stops).toEqual(['writer-stalled']);
+    await until(() => existsSync(out), 'the finished file');
+    await c!.next(); // the traffic still flows
+    const sum = await rec.stop();
+    expect([...sessionsIn(out).values()].sort()).toEqual([1, 6]);
+    expect(sum.gate).toMatchObject({ recorded: 7, notRecordedExchanges: 3, notRecordedSessions: 1, cutSessions: 1 });
+    expect(notesOf(out)['record.stopped']).toMatch(/^the writer fell 7 exchanges \(4\d\d(\.\d+)? KiB\) behind/);
   });
 });
 
