@@ -135,9 +135,14 @@ describe('paired replay (--against)', () => {
     const urls = [...lead.keys()].slice(1);
     const firstSide = urls.map((url) => (ta.get(url)! < tb.get(url)! ? 0 : 1));
     const expected = urls.map((url) => lead.get(url)!);
-    // both orders happen, and each follows its clone's lead bit (always one side first would fail)
-    expect(new Set(expected).size).toBe(2);
-    expect(firstSide).toEqual(expected);
+    // both orders happen, and each follows its clone's lead bit. Arrival order at two sockets is the
+    // kernel's and the event loop's, and under a loaded suite one pair in 23 once arrived inverted; so
+    // allow two. Ignoring the lead bit (one side always first, or either at random) would agree with
+    // it in about half of the 23 (at least 21 by chance: p < 0.0001).
+    const ones = expected.filter((bit) => bit === 1).length;
+    expect(Math.min(ones, expected.length - ones)).toBeGreaterThanOrEqual(3); // so one side always first agrees at most 20 times
+    const agree = firstSide.filter((side, i) => side === expected[i]).length;
+    expect(agree, `first sides ${firstSide.join('')} against lead bits ${expected.join('')}`).toBeGreaterThanOrEqual(urls.length - 2);
   });
 
   it('shards of a paired run merge side by side into the unsharded paired run', async () => {
