@@ -1,6 +1,8 @@
 // How often does a short flashback command fail to exit? Node can deadlock at
 // exit while draining V8 background tasks (nodejs/node#54918); flashback ends
-// with process.exit() to stay out of that path. This runs the same command
+// with a full collection and process.exit() to stay out of that path (see
+// docs/architecture.md: process.exit alone still joined a TurboFan job
+// waiting for a collection). This runs the same command
 // from two builds, interleaved A/B, and counts runs still alive after
 // --watchdog seconds (killed, and with --gdb their threads are dumped first).
 //
