@@ -382,8 +382,12 @@ export class RecordingWriter {
     let i = this.postedHead;
     while (i < this.posted.length && this.posted[i]!.rowsEnd <= written) this.committedBytes = this.posted[i++]!.bytesEnd;
     this.postedHead = i;
+    // A writer always a batch behind never empties the list: drop its committed head now and then.
     if (i === this.posted.length) {
       this.posted.length = 0;
+      this.postedHead = 0;
+    } else if (i >= 1024 && i * 2 >= this.posted.length) {
+      this.posted.splice(0, i);
       this.postedHead = 0;
     }
   }
