@@ -132,8 +132,7 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
   const target = flags.target ? parseTargetOrigin(flags.target) : null;
   const { host, port } = parseListenAddress(flags.listen);
   const maxBodyBytes = parseBytes(flags.maxBody, '--max-body');
-  const timeoutUs = parseDurationUs(flags.timeout, '--timeout');
-  if (timeoutUs < 1000) throw new UsageError(`--timeout must be at least 1ms (got "${flags.timeout}")`);
+  const upstreamTimeoutMs = durationMs(flags.timeout, '--timeout');
   const scenario: Scenario = flags.scenario ? loadScenario(flags.scenario) : {};
   const sessionKey = parseSessionKey(flags.sessionKey ?? scenario.sessionKey ?? 'auto');
   const notes = replaySecretNotes(flags.replaySecret);
@@ -155,7 +154,7 @@ function recordingOptions(flags: RecordFlags): RecordingOptions {
     overwrite: flags.force === true,
     toolVersion: TOOL_VERSION,
     ...(notes === null ? {} : { notes }),
-    upstreamTimeoutMs: Math.round(timeoutUs / 1000),
+    upstreamTimeoutMs,
     gate,
     limits,
   };
@@ -174,27 +173,25 @@ function clientLimits(flags: RecordFlags): ClientLimits {
   }
   const maxHeaderCount = parsePositiveInt(flags.maxHeaders, '--max-headers');
   if (maxHeaderCount > MAX_HEADERS) throw new UsageError(`--max-headers must be at most ${MAX_HEADERS} (got "${flags.maxHeaders}")`);
-  const ms = (text: string, flag: string): number => {
-    const us = parseDurationUs(text, flag);
-    if (us < 1000) throw new UsageError(`${flag} must be at least 1ms (got "${text}")`);
-    return Math.round(us / 1000);
-  };
   return {
     maxHeaderBytes,
     maxHeaderCount,
-    headersTimeoutMs: ms(flags.headersTimeout, '--headers-timeout'),
-    clientIdleTimeoutMs: ms(flags.clientTimeout, '--client-timeout'),
+    headersTimeoutMs: durationMs(flags.headersTimeout, '--headers-timeout'),
+    clientIdleTimeoutMs: durationMs(flags.clientTimeout, '--client-timeout'),
   };
+}
+
+/** A duration flag in whole ms, at least 1 ms; UsageError (exit 2) naming `flag` otherwise. */
+function durationMs(text: string, flag: string): number {
+  const us = parseDurationUs(text, flag);
+  if (us < 1000) throw new UsageError(`${flag} must be at least 1ms (got "${text}")`);
+  return Math.round(us / 1000);
 }
 
 /** `--max-*` and `--sample*` → the recording gate's options; UsageError (exit 2) on bad values. */
 function gateOptions(flags: RecordFlags): GateOptions {
   const gate: GateOptions = {};
-  if (flags.maxDuration !== undefined) {
-    const us = parseDurationUs(flags.maxDuration, '--max-duration');
-    if (us < 1000) throw new UsageError(`--max-duration must be at least 1ms (got "${flags.maxDuration}")`);
-    gate.maxDurationMs = Math.round(us / 1000);
-  }
+  if (flags.maxDuration !== undefined) gate.maxDurationMs = durationMs(flags.maxDuration, '--max-duration');
   if (flags.maxExchanges !== undefined) gate.maxExchanges = parsePositiveInt(flags.maxExchanges, '--max-exchanges');
   if (flags.maxSize !== undefined) {
     gate.maxBytes = parseBytes(flags.maxSize, '--max-size');
