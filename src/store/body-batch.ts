@@ -32,6 +32,7 @@ export class BodyBatch {
   private buffer: ArrayBuffer | null = null;
   private view: Uint8Array | null = null;
   private used = 0;
+  private held = 0;
 
   /**
    * @param take gives a buffer of at least `minBytes` (pooled when it can)
@@ -45,6 +46,11 @@ export class BodyBatch {
   /** Body bytes queued so far. */
   get bytes(): number {
     return this.used;
+  }
+
+  /** About what the queued rows hold in memory: the sum of what `add` returned. */
+  get bytesHeld(): number {
+    return this.held;
   }
 
   /** True when `ex`'s bodies do not fit in this batch's buffer (post the batch first). */
@@ -95,10 +101,11 @@ export class BodyBatch {
     row[ROW.resLen] = res ? res.byteLength : -1;
     row[ROW.keyedBy] = keyedBy;
     this.rows.push(row);
-    return (
+    const held =
       ROW_OVERHEAD_BYTES + bodyBytes(ex) + row[ROW.reqHeaders].length + row[ROW.resHeaders].length + ex.target.length + ex.sessionKey.length +
-      (ex.errorDetail?.length ?? 0)
-    );
+      (ex.errorDetail?.length ?? 0);
+    this.held += held;
+    return held;
   }
 
   /** The rows and the buffer holding their bodies, for transfer to the worker. */

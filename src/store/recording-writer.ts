@@ -80,12 +80,9 @@ export class RecordingWriter {
   private postTimer: ReturnType<typeof setTimeout> | null = null;
   private added = 0;
   private writtenCount = 0;
-  /** Bytes of every exchange added, and of those in batches committed so far (see `queuedBytes`). */
+  /** Bytes of every exchange added, and of those the worker has committed (see `queuedBytes`). */
   private addedBytes = 0;
   private committedBytes = 0;
-  /** Batches posted and not yet known committed: where each ends, in exchanges and bytes added. From `postedHead` on. */
-  private posted: Array<{ rowsEnd: number; bytesEnd: number }> = [];
-  private postedHead = 0;
   private nextId = 1;
   private readonly waiters = new Map<number, { resolve: (msg: FromWorker) => void; reject: (e: Error) => void }>();
   private failure: RunError | null = null;
@@ -197,7 +194,7 @@ export class RecordingWriter {
   /**
    * About how many bytes the exchanges added but not yet committed hold in
    * memory (bodies as kept, headers, strings): what a writer that cannot
-   * keep up costs. Counted per posted batch, so it falls as batches commit.
+   * keep up costs. The worker reports what it committed, so it falls as batches commit.
    */
   get queuedBytes(): number {
     return this.addedBytes - this.committedBytes;
@@ -344,10 +341,10 @@ export class RecordingWriter {
       this.postTimer = null;
     }
     if (this.batch.rows.length === 0) return;
+    const bytes = this.batch.bytesHeld;
     const { rows, bodies } = this.batch.seal();
     this.batch = this.newBatch();
-    this.posted.push({ rowsEnd: this.added, bytesEnd: this.addedBytes });
-    const msg: ToWorker = { t: 'rows', rows, bodies };
+    const msg: ToWorker = { t: 'rows', rows, bodies, bytes };
     this.worker.postMessage(msg, [bodies]);
   }
 
@@ -362,33 +359,21 @@ export class RecordingWriter {
 
   private onMessage(msg: FromWorker): void {
     if (msg.t === 'written') {
-      this.committed(msg.written);
+      this.writtenCount = msg.written;
+      this.committedBytes = msg.writtenBytes;
       for (const b of msg.buffers) this.giveBuffer(b);
     } else if (msg.t === 'error') {
       this.fail(msg.message);
     } else if (msg.t === 'flushed' || msg.t === 'closed' || msg.t === 'aborted') {
-      if (msg.t === 'flushed') this.committed(msg.written);
+      if (msg.t === 'flushed') {
+        this.writtenCount = msg.written;
+        this.committedBytes = msg.writtenBytes;
+      }
       const w = this.waiters.get(msg.id);
       this.waiters.delete(msg.id);
       // Stay referenced while closing or aborting, until the worker has exited.
       if (this.waiters.size === 0 && this.state === 'open') this.worker.unref();
       w?.resolve(msg);
-    }
-  }
-
-  /** The worker has committed `written` exchanges in all: the batches they came in no longer count as queued. */
-  private committed(written: number): void {
-    this.writtenCount = written;
-    let i = this.postedHead;
-    while (i < this.posted.length && this.posted[i]!.rowsEnd <= written) this.committedBytes = this.posted[i++]!.bytesEnd;
-    this.postedHead = i;
-    // A writer always a batch behind never empties the list: drop its committed head now and then.
-    if (i === this.posted.length) {
-      this.posted.length = 0;
-      this.postedHead = 0;
-    } else if (i >= 1024 && i * 2 >= this.posted.length) {
-      this.posted.splice(0, i);
-      this.postedHead = 0;
     }
   }
 

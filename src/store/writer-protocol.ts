@@ -41,9 +41,13 @@ export const ROW: ColumnIndex<typeof ROW_FIELDS> = columnIndex(ROW_FIELDS);
 /** Length of a {@link RowTuple}. */
 export const ROW_LENGTH = ROW_FIELDS.length;
 
-/** Main → worker. `bodies` is transferred; the worker hands it back for reuse once committed. */
+/**
+ * Main → worker. `bodies` is transferred; the worker hands it back for reuse once committed.
+ * `bytes`: about what the rows hold in memory (`BodyBatch.bytesHeld`), echoed back, summed, as
+ * `writtenBytes` once they are committed.
+ */
 export type ToWorker =
-  | { t: 'rows'; rows: RowTuple[]; bodies: ArrayBuffer }
+  | { t: 'rows'; rows: RowTuple[]; bodies: ArrayBuffer; bytes: number }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number; notes: Record<string, string> | null }
   | { t: 'abort'; id: number };
@@ -51,8 +55,8 @@ export type ToWorker =
 /** Worker → main. `buffers` are body buffers of committed rows, transferred back for reuse. */
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'written'; written: number; buffers: ArrayBuffer[] }
-  | { t: 'flushed'; id: number; written: number }
+  | { t: 'written'; written: number; writtenBytes: number; buffers: ArrayBuffer[] }
+  | { t: 'flushed'; id: number; written: number; writtenBytes: number }
   | { t: 'closed'; id: number; exchanges: number; sessions: number }
   | { t: 'aborted'; id: number }
   | { t: 'error'; message: string };

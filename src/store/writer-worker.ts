@@ -92,6 +92,9 @@ export function runWriterWorker(): void {
   let pending: Pending[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let written = 0;
+  let writtenBytes = 0;
+  /** The `bytes` of the rows messages whose rows are in `pending`. */
+  let pendingBytes = 0;
   let failed = false;
 
   const commitBatch = db.transaction((rows: Pending[]) => {
@@ -163,15 +166,18 @@ export function runWriterWorker(): void {
     }
     if (failed || pending.length === 0) return;
     const rows = pending;
+    const bytes = pendingBytes;
     pending = [];
+    pendingBytes = 0;
     try {
       commitBatch(rows);
       written += rows.length;
+      writtenBytes += bytes;
       // Hand the body buffers back for reuse (rows share them; each goes back once).
       const buffers = new Set<ArrayBuffer>();
       for (const p of rows) buffers.add(p.bodies.buffer as ArrayBuffer);
       const list = [...buffers];
-      port.postMessage({ t: 'written', written, buffers: list } satisfies FromWorker, list);
+      port.postMessage({ t: 'written', written, writtenBytes, buffers: list } satisfies FromWorker, list);
     } catch (e) {
       fail(e);
     }
@@ -206,11 +212,12 @@ export function runWriterWorker(): void {
       if (failed) return;
       const bodies = new Uint8Array(msg.bodies);
       for (const row of msg.rows) pending.push({ row, bodies });
+      pendingBytes += msg.bytes;
       if (pending.length >= data.batchSize) commit();
       else if (!timer) timer = setTimeout(commit, data.flushMs);
     } else if (msg.t === 'flush') {
       commit();
-      if (!failed) send({ t: 'flushed', id: msg.id, written });
+      if (!failed) send({ t: 'flushed', id: msg.id, written, writtenBytes });
     } else if (msg.t === 'close') {
       commit();
       if (failed) return;
