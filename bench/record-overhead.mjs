@@ -16,7 +16,7 @@
 // Usage: npm run build && node bench/record-overhead.mjs
 //        [--only latency,saturation,capture] [--closed 20000]
 //        [--rate 1000] [--seconds 5] [--rounds 3] [--steps 500,1000,1500,2000,3000,4000,6000] [--p99-bound-ms 100]
-//        [--before <another checkout>/bin/flashback.js] [--pin 1] [--haproxy 1]
+//        [--before <another checkout>/bin/flashback.js] [--pin 1] [--haproxy 1] [--floor 1]
 // The target, the recorder and this client each run in their own process.
 // --before: a second recorder build (an older checkout, built), run
 // interleaved with this one in every phase, so before and after share the
@@ -25,6 +25,12 @@
 // --haproxy 1: the saturation phase also runs HAProxy (apt-get install
 // haproxy; one thread, HTTP mode, keep-alive both sides, nothing recorded)
 // as the peer: what an HTTP proxy written in C costs per exchange here.
+// --floor 1: the saturation phase also runs two rows that split the
+// recorder's cost: bench/node-relay-peer.mjs (Node passing bytes on, no
+// parsing, nothing recorded: the runtime's floor) and this build with
+// `--max-exchanges 1` (recording stops after one exchange; every later one
+// is parsed, relayed and counted, not recorded). Relay = stopped − floor;
+// recording = recorder − stopped.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -48,6 +54,7 @@ const BUILDS = [{ name: 'after', bin: join(ROOT, 'bin/flashback.js') }];
 if (args.before) BUILDS.unshift({ name: 'before', bin: resolve(args.before) });
 if (BUILDS.length === 1) BUILDS[0].name = 'proxy';
 const HAPROXY = args.haproxy === '1';
+const FLOOR = args.floor === '1';
 if (PIN) {
   spawnSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
 }
@@ -95,10 +102,10 @@ async function startTarget() {
   return { child, url: `http://127.0.0.1:${match[1]}` };
 }
 
-async function startRecorder(target, out, build = BUILDS.at(-1)) {
+async function startRecorder(target, out, build = BUILDS.at(-1), extra = []) {
   const { child, match, output } = await spawnAndWait(
     'node',
-    [build.bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force'],
+    [build.bin, 'record', '--target', target, '--listen', '127.0.0.1:0', '--out', out, '--force', ...extra],
     /recording (http:\/\/127\.0\.0\.1:\d+)/,
     1,
   );
@@ -204,19 +211,31 @@ async function saturation(target) {
   for (let round = 1; round <= ROUNDS; round++) {
     const direct = await closedLoop(target.url, total, 32);
     console.log(`| ${round} | direct | ${direct.rate.toFixed(0)} | ${direct.errors} | | |`);
-    if (HAPROXY) {
-      const peer = await startHaproxy(target.url, dir, { pin: PIN, reuse: 'always' });
-      await closedLoop(peer.url, 500, 8);
-      const cpu0 = cpuSeconds(peer.child.pid);
-      const r = await closedLoop(peer.url, total, 32);
-      const cpuUs = ((cpuSeconds(peer.child.pid) - cpu0) * 1e6) / Math.max(1, r.ok);
-      peer.child.kill('SIGTERM');
-      await peer.exited;
-      console.log(`| ${round} | haproxy (peer, records nothing) | ${r.rate.toFixed(0)} | ${r.errors} | | ${cpuUs.toFixed(0)} |`);
-      if (!ratios.has('haproxy')) ratios.set('haproxy', []), cpus.set('haproxy', []);
-      ratios.get('haproxy').push(r.rate / direct.rate);
-      cpus.get('haproxy').push(cpuUs);
-    }
+    /** A peer: started, warmed up, measured, stopped; its rows in the table and the medians. */
+    const peer = async (name, label, started) => {
+      const p = await started;
+      await closedLoop(p.url, 500, 8);
+      const cpu0 = cpuSeconds(p.child.pid);
+      const r = await closedLoop(p.url, total, 32);
+      const cpuUs = ((cpuSeconds(p.child.pid) - cpu0) * 1e6) / Math.max(1, r.ok);
+      p.child.kill('SIGTERM');
+      await p.exited;
+      console.log(`| ${round} | ${label} | ${r.rate.toFixed(0)} | ${r.errors} | | ${cpuUs.toFixed(0)} |`);
+      if (!ratios.has(name)) ratios.set(name, []), cpus.set(name, []);
+      ratios.get(name).push(r.rate / direct.rate);
+      cpus.get(name).push(cpuUs);
+    };
+    const peers = async () => {
+      if (HAPROXY) await peer('haproxy', 'haproxy (peer, records nothing)', startHaproxy(target.url, dir, { pin: PIN, reuse: 'always' }));
+      if (FLOOR) {
+        await peer('node relay', 'node relay (floor: bytes passed on, no parsing, nothing recorded)', startNodeRelay(target.url));
+        const out = join(dir, `stopped-${round}.db`);
+        await peer('recording stopped', `${BUILDS.at(-1).name}, recording stopped (--max-exchanges 1)`, startRecorder(target.url, out, BUILDS.at(-1), ['--max-exchanges', '1']));
+        rmSync(out, { force: true });
+      }
+    };
+    // The peers go first in odd rounds and last in even ones, as the builds swap order: a drift within a round lands on neither side.
+    if (round % 2) await peers();
     for (const build of round % 2 ? BUILDS : [...BUILDS].reverse()) {
       const out = join(dir, `saturation-${round}.db`);
       const rec = await startRecorder(target.url, out, build);
@@ -232,10 +251,18 @@ async function saturation(target) {
       ratios.get(build.name).push(proxy.rate / direct.rate);
       cpus.get(build.name).push(cpuUs);
     }
+    if (!(round % 2)) await peers();
   }
   for (const name of cpus.keys()) {
     const cpu = median(cpus.get(name));
     console.log(`\n${name}: throughput / direct (median): ${median(ratios.get(name)).toFixed(2)}; recorder CPU per exchange (median): ${cpu.toFixed(0)} µs (≈ ${(1e6 / cpu).toFixed(0)} exchanges per CPU-second, writer thread included)`);
+  }
+  if (FLOOR) {
+    // Per round, as the ratios below: each round's rows shared its weather.
+    const all = cpus.get(BUILDS.at(-1).name);
+    const relay = cpus.get('recording stopped').map((c, i) => c - cpus.get('node relay')[i]);
+    const recording = all.map((c, i) => c - cpus.get('recording stopped')[i]);
+    console.log(`\n${BUILDS.at(-1).name}, where its CPU per exchange goes (median of per-round differences): Node's sockets (the floor) ${median(cpus.get('node relay')).toFixed(0)} µs, parsing and relaying ${median(relay).toFixed(0)} µs, recording ${median(recording).toFixed(0)} µs`);
   }
   if (HAPROXY) {
     // Per round, so that both sides of each ratio saw the same weather.
@@ -244,6 +271,13 @@ async function saturation(target) {
       console.log(`${name} CPU per exchange / haproxy's, per round: ${r.map((x) => x.toFixed(2)).join(', ')} (median ${median(r).toFixed(2)})`);
     }
   }
+}
+
+/** bench/node-relay-peer.mjs in front of `target`, on the recorder's core when pinned. */
+async function startNodeRelay(target) {
+  const { child, match } = await spawnAndWait('node', [join(ROOT, 'bench/node-relay-peer.mjs'), target], /relaying (http:\/\/127\.0\.0\.1:\d+)/, 1);
+  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  return { child, url: match[1], exited };
 }
 
 async function countRows(file) {
