@@ -22,10 +22,12 @@
 // interleaved with this one in every phase, so before and after share the
 // machine's weather. --pin 1: the recorder on core 1, the target and this
 // client on core 0 (taskset), as when the recorder has a core of its own.
-// --haproxy 1: the saturation phase also runs HAProxy (apt-get install
-// haproxy; one thread, HTTP mode, keep-alive both sides, nothing recorded)
-// as the peer: what an HTTP proxy written in C costs per exchange here.
-// --floor 1: the saturation phase also runs two rows that split the
+// --haproxy 1: the latency and saturation phases also run HAProxy
+// (apt-get install haproxy; one thread, HTTP mode, keep-alive both sides,
+// nothing recorded) as the peer: what an HTTP proxy written in C adds and
+// costs per exchange here.
+// --floor 1: the latency phase also runs bench/node-relay-peer.mjs (below)
+// as a peer, and the saturation phase runs two rows that split the
 // recorder's cost: bench/node-relay-peer.mjs (Node passing bytes on, no
 // parsing, nothing recorded: the runtime's floor) and this build with
 // `--max-exchanges 1` (recording stops after one exchange; every later one
@@ -316,6 +318,10 @@ async function latencyOverhead(target) {
     await fixedRate(rec.url, Math.min(RATE, 500), 1); // warm both paths
     recs.push({ build, rec, d50: [], d99: [] });
   }
+  // The peers, in the same rounds: what any proxy in that place adds on this machine.
+  if (HAPROXY) recs.push({ build: { name: 'haproxy (peer)' }, rec: await startHaproxy(target.url, dir, { pin: PIN, reuse: 'always' }), d50: [], d99: [] });
+  if (FLOOR) recs.push({ build: { name: 'node relay (floor)' }, rec: await startNodeRelay(target.url), d50: [], d99: [] });
+  for (const r of recs.slice(BUILDS.length)) await fixedRate(r.rec.url, Math.min(RATE, 500), 1);
   await fixedRate(target.url, Math.min(RATE, 500), 1);
   for (let round = 1; round <= ROUNDS; round++) {
     const direct = await fixedRate(target.url, RATE, SECONDS);
