@@ -56,6 +56,13 @@ function startAndWait(args, re) {
   });
 }
 
+/** CPU seconds of the main thread (its thread id is the process id) so far; the rest is the writer thread's and V8's helpers'. */
+function mainThreadSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 /** CPU seconds (user, system; all threads) of a process so far. */
 function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -68,8 +75,8 @@ const target = `http://127.0.0.1:${shop.match[1]}`;
 console.log(`# recorder on the storefront shape — ${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const warm = values.warm !== '0' && values.warm !== '0s';
 console.log(`shop: ${values.rate} shoppers/s for ${values.duration}, think 100ms, seed 7${warm ? `, after a warm pass of ${values.warm} (seed 1000 + round)` : ', on a fresh proxy'}; target ${target} (tuned)\n`);
-console.log('| round | build | exchanges (measured pass) | sessions (both passes) | CPU user + system | µs per exchange | first pass, µs per exchange |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| round | build | exchanges (measured pass) | sessions (both passes) | CPU user + system | µs per exchange | main thread / other threads (writer, V8 helpers), µs per exchange | first pass, µs per exchange |');
+console.log('|---|---|---|---|---|---|---|---|');
 
 /** Drives `url` with the shop for `duration`; returns the requests it sent. */
 function runShop(url, duration, seed) {
@@ -79,6 +86,7 @@ function runShop(url, duration, seed) {
 }
 
 const per = new Map(builds.map(([name]) => [name, []]));
+const perThreads = new Map(builds.map(([name]) => [name, []]));
 try {
   for (let round = 1; round <= Number(values.rounds); round++) {
     // ABBA: the order flips every round, so a drift within a round (the storefront's data grows
@@ -99,8 +107,10 @@ try {
         first = (((wu1 - wu0 + (ws1 - ws0)) * 1e6) / warmSent).toFixed(0);
       }
       const [u0, s0] = cpuSeconds(proxy.child.pid);
+      const main0 = mainThreadSeconds(proxy.child.pid);
       const exchanges = runShop(url, values.duration, 7);
       const [u1, s1] = cpuSeconds(proxy.child.pid);
+      const mainCpu = mainThreadSeconds(proxy.child.pid) - main0;
       const cpu = u1 - u0 + (s1 - s0);
       proxy.child.kill('SIGTERM');
       await exited;
@@ -110,12 +120,19 @@ try {
       if (m && Number(m[1]) !== warmSent + exchanges) throw new Error(`${name} recorded ${m[1]} exchanges; the shop sent ${warmSent + exchanges}`);
       const us = (cpu * 1e6) / exchanges;
       per.get(name).push(us);
-      console.log(`| ${round} | ${name} | ${exchanges} | ${m?.[2] ?? ''} | ${(u1 - u0).toFixed(2)} + ${(s1 - s0).toFixed(2)} s | ${us.toFixed(0)} | ${first} |`);
+      const split = bin ? `${((mainCpu * 1e6) / exchanges).toFixed(0)} / ${(((cpu - mainCpu) * 1e6) / exchanges).toFixed(0)}` : '';
+      if (bin) perThreads.get(name).push([(mainCpu * 1e6) / exchanges, ((cpu - mainCpu) * 1e6) / exchanges]);
+      console.log(`| ${round} | ${name} | ${exchanges} | ${m?.[2] ?? ''} | ${(u1 - u0).toFixed(2)} + ${(s1 - s0).toFixed(2)} s | ${us.toFixed(0)} | ${split} | ${first} |`);
       rmSync(out, { force: true });
       rmSync(`${out}.key`, { force: true });
     }
   }
-  for (const [name, xs] of per) console.log(`\n${name}: ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} µs per exchange`);
+  const range = (xs) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
+  for (const [name, xs] of per) {
+    const t = perThreads.get(name);
+    const threads = t.length ? ` (main thread ${range(t.map((x) => x[0]))}, other threads ${range(t.map((x) => x[1]))})` : '';
+    console.log(`\n${name}: ${range(xs)} µs per exchange${threads}`);
+  }
   if (per.has('haproxy')) {
     for (const [name, xs] of per) {
       if (name === 'haproxy') continue;

@@ -25,7 +25,7 @@ export interface RecordingWriterOptions {
   redactor?: ExchangeRedactor | null;
   /** A transaction is committed as soon as this many rows are waiting for one (default 1000). */
   batchSize?: number;
-  /** A transaction is committed at most this many ms after its first row arrived (default 100). */
+  /** A transaction is committed at most this many ms after its first row was added (default 100). */
   flushMs?: number;
   /** Replace an existing recording at `path` (on `close()`; until then the old one stays). Default false. */
   overwrite?: boolean;
@@ -45,9 +45,15 @@ export interface RecordingWriterOptions {
   sessionCache?: number;
 }
 
-/** Rows handed to the worker per message at most, and how long a row may wait on the main thread. */
+/**
+ * Rows handed to the worker per message at most, and the share of `flushMs` a row may wait on
+ * the main thread before it is handed over. The worker commits when the oldest row is `flushMs`
+ * old (by when it was added), so the hand-over's delay does not add to the crash budget; each
+ * hand-over wakes the writer thread, and at a few hundred exchanges a second, posting every 5 ms
+ * cost the writer thread a fifth more CPU per exchange (docs/record.md, "Hand-overs").
+ */
 const POST_ROWS = 256;
-const POST_MS = 5;
+const POST_SHARE = 0.8;
 /** Default of {@link RecordingWriterOptions.sessionCache}: at most twice as many in memory, some 25 MB of the writer thread's heap. */
 const SESSION_CACHE = 100_000;
 /** Body buffers kept for reuse at most (each BODY_CHUNK_BYTES). */
@@ -78,6 +84,8 @@ export class RecordingWriter {
   };
   private batch = this.newBatch();
   private postTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the batch's first row was added (`Date.now()`), 0 while it is empty. */
+  private batchStartedAt = 0;
   private added = 0;
   private writtenCount = 0;
   /** Bytes of every exchange added, and of those the worker has committed (see `queuedBytes`). */
@@ -97,6 +105,8 @@ export class RecordingWriter {
     worker: Worker,
     redactor: ExchangeRedactor | null,
     private readonly keepOnFailure: boolean,
+    /** How long a row waits on this thread at most before it is posted to the worker. */
+    private readonly postMs: number,
   ) {
     this.path = path;
     this.partialPath = partialPath;
@@ -154,7 +164,8 @@ export class RecordingWriter {
       dropFileAndSidecars(partialPath);
       throw createFailure(path, e);
     }
-    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, options.keepOnFailure === true);
+    const postMs = Math.max(1, Math.floor(flushMsOf(options) * POST_SHARE));
+    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, options.keepOnFailure === true, postMs);
   }
 
   /**
@@ -183,7 +194,7 @@ export class RecordingWriter {
     } catch (e) {
       throw fail(messageOf(e), e);
     }
-    return new RecordingWriter(path, file, worker, null, true).close();
+    return new RecordingWriter(path, file, worker, null, true, 1).close();
   }
 
   /** Exchanges added but not yet committed to the file. */
@@ -248,8 +259,9 @@ export class RecordingWriter {
       throw new InputError(`Failed to add an exchange to recording ${this.path}: ${messageOf(e)}`, { cause: e });
     }
     this.added++;
+    if (this.batchStartedAt === 0) this.batchStartedAt = Date.now();
     if (this.batch.rows.length >= POST_ROWS) this.post();
-    else if (!this.postTimer) this.postTimer = setTimeout(() => this.post(), POST_MS);
+    else if (!this.postTimer) this.postTimer = setTimeout(() => this.post(), this.postMs);
   }
 
   /** Adds notes to the recording's meta (written by `close()`), e.g. an importer's skipped counts. */
@@ -344,7 +356,8 @@ export class RecordingWriter {
     const bytes = this.batch.bytesHeld;
     const { rows, bodies } = this.batch.seal();
     this.batch = this.newBatch();
-    const msg: ToWorker = { t: 'rows', rows, bodies, bytes };
+    const msg: ToWorker = { t: 'rows', rows, bodies, bytes, startedAt: this.batchStartedAt };
+    this.batchStartedAt = 0;
     this.worker.postMessage(msg, [bodies]);
   }
 
@@ -392,13 +405,17 @@ export class RecordingWriter {
 /** Error code of the {@link InputError} for a new recording whose `.partial` is already there. */
 export const PARTIAL_EXISTS_CODE = 'FB_PARTIAL_EXISTS';
 
+function flushMsOf(options: RecordingWriterOptions): number {
+  return Math.max(1, options.flushMs ?? 100);
+}
+
 /** Starts a worker on `file` (schema and meta already there) and waits until it has opened it. */
 async function startWorker(file: string, options: RecordingWriterOptions): Promise<Worker> {
   const workerData: WriterWorkerData = {
     path: file,
     sqlitePath: createRequire(import.meta.url).resolve('better-sqlite3'),
     batchSize: Math.max(1, Math.floor(options.batchSize ?? 1000)),
-    flushMs: Math.max(1, options.flushMs ?? 100),
+    flushMs: flushMsOf(options),
     insertSql: INSERT_EXCHANGE_SQL,
     insertValues: INSERT_COLUMNS.length,
     row: ROW,

@@ -44,10 +44,11 @@ export const ROW_LENGTH = ROW_FIELDS.length;
 /**
  * Main → worker. `bodies` is transferred; the worker hands it back for reuse once committed.
  * `bytes`: about what the rows hold in memory (`BodyBatch.bytesHeld`), echoed back, summed, as
- * `writtenBytes` once they are committed.
+ * `writtenBytes` once they are committed. `startedAt`: when the first of the rows was added
+ * (`Date.now()` on the main thread); the worker's commit deadline counts from it.
  */
 export type ToWorker =
-  | { t: 'rows'; rows: RowTuple[]; bodies: ArrayBuffer; bytes: number }
+  | { t: 'rows'; rows: RowTuple[]; bodies: ArrayBuffer; bytes: number; startedAt: number }
   | { t: 'flush'; id: number }
   | { t: 'close'; id: number; notes: Record<string, string> | null }
   | { t: 'abort'; id: number };

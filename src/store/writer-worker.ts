@@ -15,7 +15,8 @@ import type { FromWorker, RowTuple, ToWorker, WriterWorkerData } from './writer-
  * from `EXCHANGE_COLUMNS` in `schema.ts`) comes in its `workerData`.
  *
  * What it does: collects rows as they arrive and commits them in one
- * transaction per `batchSize` rows or per `flushMs` (whichever comes first),
+ * transaction per `batchSize` rows, or when the oldest waiting row was added
+ * `flushMs` ago on the main thread (whichever comes first),
  * keeps the `sessions` table current in the same transaction (so a flushed
  * file is always consistent), and on `close` builds the indexes, fixes the
  * order numbers of sessions whose exchanges arrived out of start order,
@@ -214,7 +215,9 @@ export function runWriterWorker(): void {
       for (const row of msg.rows) pending.push({ row, bodies });
       pendingBytes += msg.bytes;
       if (pending.length >= data.batchSize) commit();
-      else if (!timer) timer = setTimeout(commit, data.flushMs);
+      // The first rows since the last commit are the oldest waiting. Clamped, as the two
+      // threads' wall clocks are compared: a clock stepped back must not hold a commit.
+      else if (!timer) timer = setTimeout(commit, Math.min(data.flushMs, Math.max(0, msg.startedAt + data.flushMs - Date.now())));
     } else if (msg.t === 'flush') {
       commit();
       if (!failed) send({ t: 'flushed', id: msg.id, written, writtenBytes });
