@@ -50,7 +50,8 @@ export interface RecordingWriterOptions {
  * the main thread before it is handed over. The worker commits when the oldest row is `flushMs`
  * old (by when it was added), so the hand-over's delay does not add to the crash budget; each
  * hand-over wakes the writer thread, and at a few hundred exchanges a second, posting every 5 ms
- * cost the writer thread a fifth more CPU per exchange (docs/record.md, "Hand-overs").
+ * cost the writer thread about a third more CPU per exchange (docs/record.md, "Hand-overs to
+ * the writer").
  */
 const POST_ROWS = 256;
 const POST_SHARE = 0.8;
