@@ -5,7 +5,7 @@
 // arrival rate). bench/record-overhead measures the cheapest exchange; this
 // one measures a realistic one. CPU is the recorder process's (main and
 // writer threads), from /proc, over the shop's run; exchanges are what the
-// recorder says it recorded.
+// shop sent, checked against what the recorder says it recorded.
 //
 //   npm run build && node bench/record-storefront.mjs [--rounds 3] [--rate 60] [--duration 15s] [--warm 15s] [--before <checkout>/bin/flashback.js] [--haproxy 1]
 // --warm: each proxy first carries a shop pass of this length (another seed) and the
@@ -56,19 +56,18 @@ function startAndWait(args, re) {
   });
 }
 
-/** CPU seconds of the main thread (its thread id is the process id) so far; the rest is the writer thread's and V8's helpers'. */
-function mainThreadSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** CPU seconds (user, system; all threads) of a process so far. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user, system) so far from a /proc stat file. */
+function statSeconds(path) {
+  const stat = readFileSync(path, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return [Number(f[11]) / 100, Number(f[12]) / 100];
 }
+
+/** CPU seconds (user, system; all threads) of a process so far. */
+const cpuSeconds = (pid) => statSeconds(`/proc/${pid}/stat`);
+
+/** CPU seconds of the main thread (its thread id is the process id) so far; the rest is the writer thread's and V8's helpers'. */
+const mainThreadSeconds = (pid) => statSeconds(`/proc/${pid}/task/${pid}/stat`).reduce((a, b) => a + b);
 
 const shop = await startAndWait([BIN, 'storefront', '--port', '0', '--profile', 'tuned'], /http:\/\/127\.0\.0\.1:(\d+)/);
 const target = `http://127.0.0.1:${shop.match[1]}`;
@@ -120,8 +119,9 @@ try {
       if (m && Number(m[1]) !== warmSent + exchanges) throw new Error(`${name} recorded ${m[1]} exchanges; the shop sent ${warmSent + exchanges}`);
       const us = (cpu * 1e6) / exchanges;
       per.get(name).push(us);
-      const split = bin ? `${((mainCpu * 1e6) / exchanges).toFixed(0)} / ${(((cpu - mainCpu) * 1e6) / exchanges).toFixed(0)}` : '';
-      if (bin) perThreads.get(name).push([(mainCpu * 1e6) / exchanges, ((cpu - mainCpu) * 1e6) / exchanges]);
+      const threads = [(mainCpu * 1e6) / exchanges, ((cpu - mainCpu) * 1e6) / exchanges];
+      if (bin) perThreads.get(name).push(threads);
+      const split = bin ? threads.map((x) => x.toFixed(0)).join(' / ') : '';
       console.log(`| ${round} | ${name} | ${exchanges} | ${m?.[2] ?? ''} | ${(u1 - u0).toFixed(2)} + ${(s1 - s0).toFixed(2)} s | ${us.toFixed(0)} | ${split} | ${first} |`);
       rmSync(out, { force: true });
       rmSync(`${out}.key`, { force: true });

@@ -87,6 +87,8 @@ export class RecordingWriter {
   private postTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the batch's first row was added (`Date.now()`), 0 while it is empty. */
   private batchStartedAt = 0;
+  /** How long a row waits on this thread at most before it is posted to the worker. */
+  private readonly postMs: number;
   private added = 0;
   private writtenCount = 0;
   /** Bytes of every exchange added, and of those the worker has committed (see `queuedBytes`). */
@@ -106,9 +108,9 @@ export class RecordingWriter {
     worker: Worker,
     redactor: ExchangeRedactor | null,
     private readonly keepOnFailure: boolean,
-    /** How long a row waits on this thread at most before it is posted to the worker. */
-    private readonly postMs: number,
+    flushMs: number,
   ) {
+    this.postMs = Math.max(1, Math.floor(flushMs * POST_SHARE));
     this.path = path;
     this.partialPath = partialPath;
     this.worker = worker;
@@ -165,8 +167,7 @@ export class RecordingWriter {
       dropFileAndSidecars(partialPath);
       throw createFailure(path, e);
     }
-    const postMs = Math.max(1, Math.floor(flushMsOf(options) * POST_SHARE));
-    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, options.keepOnFailure === true, postMs);
+    return new RecordingWriter(path, partialPath, worker, options.redactor ?? null, options.keepOnFailure === true, flushMsOf(options));
   }
 
   /**
@@ -195,7 +196,7 @@ export class RecordingWriter {
     } catch (e) {
       throw fail(messageOf(e), e);
     }
-    return new RecordingWriter(path, file, worker, null, true, 1).close();
+    return new RecordingWriter(path, file, worker, null, true, flushMsOf({})).close();
   }
 
   /** Exchanges added but not yet committed to the file. */
@@ -406,6 +407,7 @@ export class RecordingWriter {
 /** Error code of the {@link InputError} for a new recording whose `.partial` is already there. */
 export const PARTIAL_EXISTS_CODE = 'FB_PARTIAL_EXISTS';
 
+/** `flushMs` resolved (default 100): the worker's commit deadline, and what the hand-over interval is a share of. */
 function flushMsOf(options: RecordingWriterOptions): number {
   return Math.max(1, options.flushMs ?? 100);
 }
